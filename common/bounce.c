@@ -1,0 +1,189 @@
+/*
+ * bounce - raw message to classified results per recipient. See bounce.h.
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "bounce.h"
+#include "dsn.h"
+
+static char *bounce_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* A DSN Status field is used only when it has the X.Y.Z shape. */
+static int bounce_status_ok(const char *s)
+{
+	int a, b, c, n = 0;
+
+	return s && sscanf(s, "%1d.%3d.%3d%n", &a, &b, &c, &n) == 3 && s[n] == 0 &&
+	       (a == 2 || a == 4 || a == 5);
+}
+
+/* Classify one reply; fills status, reply_code and verdict of r. */
+static int bounce_classify_reply(const struct rules *rs, const char *diag, const char *dsn_status,
+				 const char *remote_mta, struct bounce_result *r)
+{
+	struct reply rp;
+	struct classify_input in;
+
+	if (reply_parse(diag ? diag : "", &rp) < 0)
+		return -1;
+	if (rp.status[0] == 0 && bounce_status_ok(dsn_status))
+		snprintf(rp.status, sizeof(rp.status), "%s", dsn_status);
+	snprintf(r->status, sizeof(r->status), "%s", rp.status);
+	r->reply_code = rp.code;
+	in.reply_code = rp.code;
+	in.status = rp.status;
+	in.text = rp.text;
+	in.remote_mta = remote_mta;
+	rules_classify(rs, &in, &r->verdict);
+	reply_free(&rp);
+	return 0;
+}
+
+static int bounce_from_rcpt(const struct rules *rs, const struct dsn_rcpt *d,
+			    struct bounce_result *r)
+{
+	const char *raw = d->final_recipient ? d->final_recipient : d->original_recipient;
+	char norm[ADDR_MAX];
+
+	memset(r, 0, sizeof(*r));
+	r->raw_recipient = bounce_strdup(raw);
+	if (raw && addr_normalise(raw, norm, sizeof(norm)) == 0)
+		r->recipient = strdup(norm);
+	r->diagnostic = strdup(d->diagnostic ? d->diagnostic : "");
+	r->remote_mta = bounce_strdup(d->remote_mta);
+	if (d->action)
+		r->action = strdup(d->action);
+	else if (bounce_status_ok(d->status))
+		r->action = strdup(d->status[0] == '5' ? "failed" : d->status[0] == '4' ? "delayed"
+											 : "delivered");
+	if (r->diagnostic == NULL)
+		return -1;
+	return bounce_classify_reply(rs, d->diagnostic, d->status, d->remote_mta, r);
+}
+
+static void bounce_take_report(struct bounce *b, const struct dsn_report *rep)
+{
+	b->is_report = 1;
+	b->reporting_mta = bounce_strdup(rep->reporting_mta);
+	b->queue_id = bounce_strdup(rep->queue_id);
+	b->envelope_id = bounce_strdup(rep->envelope_id);
+	b->orig_message_id = bounce_strdup(rep->orig_message_id);
+	b->orig_from = bounce_strdup(rep->orig_from);
+	b->orig_subject = bounce_strdup(rep->orig_subject);
+}
+
+int bounce_analyse(const char *data, size_t len, const struct rules *rs,
+		   const struct mail_limits *lim, struct bounce *out, char *err, size_t errlen)
+{
+	struct mail *m;
+	struct dsn_report rep;
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	if (mail_parse(data, len, lim, &m, err, errlen) < 0)
+		return -1;
+	out->truncated = m->truncated;
+	n = dsn_parse(m, &rep);
+	mail_free(m);
+	if (n <= 0) {
+		if (n < 0)
+			snprintf(err, errlen, "out of memory reading the delivery report");
+		return n;
+	}
+	bounce_take_report(out, &rep);
+	out->results = calloc(rep.nrcpts, sizeof(*out->results));
+	if (out->results == NULL) {
+		dsn_free(&rep);
+		bounce_free(out);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < rep.nrcpts; i++) {
+		out->nresults++;
+		if (bounce_from_rcpt(rs, &rep.rcpts[i], &out->results[i]) < 0) {
+			dsn_free(&rep);
+			bounce_free(out);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	dsn_free(&rep);
+	return (int)out->nresults;
+}
+
+int bounce_classify_line(const struct rules *rs, const char *line, struct bounce_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	if ((out->diagnostic = strdup(line)) == NULL)
+		return -1;
+	return bounce_classify_reply(rs, line, NULL, NULL, out);
+}
+
+void bounce_result_free(struct bounce_result *r)
+{
+	free(r->recipient);
+	free(r->raw_recipient);
+	free(r->action);
+	free(r->diagnostic);
+	free(r->remote_mta);
+	memset(r, 0, sizeof(*r));
+}
+
+void bounce_free(struct bounce *b)
+{
+	for (size_t i = 0; i < b->nresults; i++)
+		bounce_result_free(&b->results[i]);
+	free(b->results);
+	free(b->reporting_mta);
+	free(b->queue_id);
+	free(b->envelope_id);
+	free(b->orig_message_id);
+	free(b->orig_from);
+	free(b->orig_subject);
+	memset(b, 0, sizeof(*b));
+}
+
+/* FNV-1a, 64 bits, continued from h; two seeds give a 128-bit key. */
+static uint64_t bounce_fnv(uint64_t h, const char *s)
+{
+	for (; s && *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	h ^= 0xff; /* field separator: "ab"+"c" differs from "a"+"bc" */
+	h *= 0x100000001b3ULL;
+	return h;
+}
+
+char *bounce_dedup_key(const struct bounce *b, const struct bounce_result *r)
+{
+	const char *id = b->queue_id ? b->queue_id
+		       : b->envelope_id ? b->envelope_id
+					: b->orig_message_id;
+	const char *fields[5];
+	uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
+	char *key;
+
+	if (id == NULL || r->recipient == NULL)
+		return NULL;
+	fields[0] = b->reporting_mta;
+	fields[1] = id;
+	fields[2] = r->recipient;
+	fields[3] = r->action;
+	fields[4] = r->status;
+	for (size_t i = 0; i < 5; i++) {
+		h1 = bounce_fnv(h1, fields[i]);
+		h2 = bounce_fnv(h2 ^ (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL, fields[i]);
+	}
+	if (asprintf(&key, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2) < 0)
+		return NULL;
+	return key;
+}
