@@ -1,0 +1,373 @@
+/*
+ * callbacks - the libmilter callbacks. Each one reads macros and
+ * arguments, calls learn.c or enforce.c, and turns the answer into a
+ * milter reply. Nothing here may turn an internal failure into a
+ * rejection: on trouble the mail goes on (SMFIS_CONTINUE/ACCEPT), except
+ * that a trusted DSN whose results cannot be stored is tempfailed so that
+ * Postfix keeps it and tries again.
+ *
+ * Which path a connection takes is decided once, at connect, from the
+ * {daemon_name} macro:
+ *	DsnDaemonName         learn, trusted (Postfix's bounce cleanup)
+ *	SubmissionDaemonName  enforce at RCPT with 550 5.7.1
+ *	LocalDaemonName       enforce at end of message by removing recipients
+ *	anything else         inbound: never enforced; bounces (null sender or
+ *	                      multipart/report) learned as untrusted events
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libmilter/mfapi.h>
+
+#include "addr.h"
+#include "callbacks.h"
+#include "milter.h"
+#include "msg.h"
+
+enum conn_path { PATH_INBOUND, PATH_DSN, PATH_SUBMISSION, PATH_LOCAL };
+
+static const char *const path_names[] = {"inbound", "dsn", "submission", "local"};
+
+struct msgctx {
+	char *buf; /* headers and body, when this message is read */
+	size_t len, cap;
+	int headers_only; /* inbound: keep headers until we know it is a bounce */
+	int reading;      /* buffer the body */
+	int overflow;     /* more than MaxMessageSize arrived */
+	int null_sender;
+	int store_failed; /* an enforce look-up failed */
+	char **withheld;  /* local path: raw RCPT arguments to remove */
+	char **withheld_addr; /* the same, normalised, for the record */
+	size_t nwithheld;
+};
+
+struct conn {
+	struct snapshot *snap;
+	enum conn_path path;
+	int skip_ok; /* the MTA accepts SMFIS_SKIP */
+	struct msgctx *msg;
+};
+
+static void msgctx_free(struct msgctx *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->nwithheld; i++) {
+		free(m->withheld[i]);
+		free(m->withheld_addr[i]);
+	}
+	free(m->withheld);
+	free(m->withheld_addr);
+	free(m->buf);
+	free(m);
+}
+
+static struct conn *conn_get(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+static const char *queue_id(SMFICTX *ctx)
+{
+	const char *q = smfi_getsymval(ctx, "i");
+
+	return q ? q : "NOQUEUE";
+}
+
+/* Append to the message buffer, up to MaxMessageSize. */
+static void msg_append(struct conn *c, const char *data, size_t n)
+{
+	struct msgctx *m = c->msg;
+	size_t limit = c->snap->cf->max_message_size;
+
+	if (m->overflow)
+		return;
+	if (m->len + n > limit) {
+		n = limit - m->len;
+		m->overflow = 1;
+	}
+	if (m->len + n > m->cap) {
+		size_t cap = m->cap ? m->cap : 16384;
+		char *grown;
+
+		while (cap < m->len + n)
+			cap *= 2;
+		if (cap > limit)
+			cap = limit;
+		if ((grown = realloc(m->buf, cap)) == NULL) {
+			m->overflow = 1;
+			return;
+		}
+		m->buf = grown;
+		m->cap = cap;
+	}
+	memcpy(m->buf + m->len, data, n);
+	m->len += n;
+}
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	(void)f2;
+	(void)f3;
+	if (c == NULL)
+		return SMFIS_ALL_OPTS;
+	c->skip_ok = (f1 & SMFIP_SKIP) != 0;
+	smfi_setpriv(ctx, c);
+	*pf0 = f0 & SMFIF_DELRCPT;
+	*pf1 = f1 & SMFIP_SKIP;
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct conn *c = conn_get(ctx);
+	const char *dn = smfi_getsymval(ctx, "{daemon_name}");
+	const struct config *cf;
+
+	(void)sa;
+	if (c == NULL) { /* no negotiate callback (old MTA) */
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return SMFIS_ACCEPT;
+		smfi_setpriv(ctx, c);
+	}
+	if ((c->snap = snapshot_get()) == NULL)
+		return SMFIS_ACCEPT;
+	cf = c->snap->cf;
+	if (config_list_has(&cf->dsn_names, dn))
+		c->path = PATH_DSN;
+	else if (config_list_has(&cf->submission_names, dn))
+		c->path = PATH_SUBMISSION;
+	else if (config_list_has(&cf->local_names, dn))
+		c->path = PATH_LOCAL;
+	else
+		c->path = PATH_INBOUND;
+	msg_debug("connect from %s daemon_name=%s path=%s", host ? host : "?", dn ? dn : "(none)",
+		  path_names[c->path]);
+	if (c->path == PATH_INBOUND && !cf->learn_inbound)
+		return SMFIS_ACCEPT;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = conn_get(ctx);
+	const char *from = argv && argv[0] ? argv[0] : "";
+
+	if (c == NULL || c->snap == NULL)
+		return SMFIS_ACCEPT;
+	msgctx_free(c->msg);
+	if ((c->msg = calloc(1, sizeof(*c->msg))) == NULL)
+		return SMFIS_ACCEPT;
+	c->msg->null_sender = strcmp(from, "<>") == 0 || from[0] == 0;
+	c->msg->reading = c->path == PATH_DSN;
+	c->msg->headers_only = c->path == PATH_INBOUND;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = conn_get(ctx);
+	const char *rcpt = argv && argv[0] ? argv[0] : "";
+	char addr[ADDR_MAX], text[1024];
+	enum enforce_verdict v;
+	struct msgctx *m;
+
+	if (c == NULL || c->msg == NULL || (c->path != PATH_SUBMISSION && c->path != PATH_LOCAL))
+		return SMFIS_CONTINUE;
+	m = c->msg;
+	v = enforce_check(c->snap->cf, rcpt, addr, sizeof(addr), text, sizeof(text));
+	if (v == ENFORCE_STORE_FAILED) {
+		if (c->snap->cf->store_fail_mode == CONFIG_FAIL_TEMPFAIL) {
+			if (c->path == PATH_SUBMISSION) {
+				smfi_setreply(ctx, "451", "4.3.0",
+					      "suppression list unavailable, try again later");
+				return SMFIS_TEMPFAIL;
+			}
+			m->store_failed = 1;
+		}
+		msg_warn("%s: %s not checked against the suppression list (store unavailable)",
+			 queue_id(ctx), rcpt);
+		return SMFIS_CONTINUE;
+	}
+	if (v != ENFORCE_SUPPRESSED)
+		return SMFIS_CONTINUE;
+	if (c->path == PATH_SUBMISSION) {
+		msg_info("%s: reject RCPT %s: %s", queue_id(ctx), addr, text);
+		if (smfi_setreply(ctx, "550", "5.7.1", text) != MI_SUCCESS)
+			msg_warn("smfi_setreply failed for text: %s", text);
+		return SMFIS_REJECT;
+	}
+	/* Non-SMTP: Postfix cannot refuse one recipient here; remove it at end of message. */
+	{
+		char **w = realloc(m->withheld, (m->nwithheld + 1) * sizeof(*w));
+		char **wa;
+
+		if (w == NULL)
+			return SMFIS_CONTINUE;
+		m->withheld = w;
+		wa = realloc(m->withheld_addr, (m->nwithheld + 1) * sizeof(*wa));
+		if (wa == NULL)
+			return SMFIS_CONTINUE;
+		m->withheld_addr = wa;
+		m->withheld[m->nwithheld] = strdup(rcpt);
+		m->withheld_addr[m->nwithheld] = strdup(addr);
+		if (m->withheld[m->nwithheld] == NULL || m->withheld_addr[m->nwithheld] == NULL) {
+			free(m->withheld[m->nwithheld]);
+			free(m->withheld_addr[m->nwithheld]);
+			return SMFIS_CONTINUE;
+		}
+		m->nwithheld++;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = conn_get(ctx);
+	struct msgctx *m;
+
+	if (c == NULL || (m = c->msg) == NULL || !(m->reading || m->headers_only))
+		return SMFIS_CONTINUE;
+	msg_append(c, name, strlen(name));
+	msg_append(c, ": ", 2);
+	msg_append(c, value, strlen(value));
+	msg_append(c, "\r\n", 2);
+	if (m->headers_only && strcasecmp(name, "Content-Type") == 0 &&
+	    strcasestr(value, "multipart/report") != NULL)
+		m->reading = 1;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+	struct conn *c = conn_get(ctx);
+	struct msgctx *m;
+
+	if (c == NULL || (m = c->msg) == NULL)
+		return SMFIS_CONTINUE;
+	if (m->headers_only && m->null_sender)
+		m->reading = 1;
+	m->headers_only = 0;
+	if (!m->reading) {
+		free(m->buf);
+		m->buf = NULL;
+		m->len = m->cap = 0;
+		return SMFIS_CONTINUE;
+	}
+	msg_append(c, "\r\n", 2);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL || c->msg == NULL || !c->msg->reading || c->msg->overflow)
+		return c && c->skip_ok ? SMFIS_SKIP : SMFIS_CONTINUE;
+	msg_append(c, (const char *)chunk, len);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat eom_local(SMFICTX *ctx, struct conn *c)
+{
+	struct msgctx *m = c->msg;
+	size_t removed = 0;
+
+	for (size_t i = 0; i < m->nwithheld; i++) {
+		if (smfi_delrcpt(ctx, m->withheld[i]) == MI_SUCCESS) {
+			msg_info("%s: withheld %s: recipient is suppressed", queue_id(ctx),
+				 m->withheld_addr[i]);
+			m->withheld_addr[removed++] = m->withheld_addr[i];
+		} else {
+			msg_error("%s: could not remove suppressed recipient %s", queue_id(ctx),
+				  m->withheld[i]);
+			free(m->withheld_addr[i]);
+		}
+		m->withheld_addr[i] = NULL;
+	}
+	if (removed > 0)
+		enforce_record_withheld(c->snap->cf, m->withheld_addr, removed, queue_id(ctx),
+					smfi_getsymval(ctx, "{msg_id}"));
+	for (size_t i = 0; i < removed; i++) {
+		free(m->withheld_addr[i]);
+		m->withheld_addr[i] = NULL;
+	}
+	if (m->store_failed) {
+		smfi_setreply(ctx, "451", "4.3.0", "suppression list unavailable, try again later");
+		return SMFIS_TEMPFAIL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+	struct conn *c = conn_get(ctx);
+	struct msgctx *m;
+	sfsistat rc = SMFIS_CONTINUE;
+
+	if (c == NULL || (m = c->msg) == NULL)
+		return SMFIS_CONTINUE;
+	if (c->path == PATH_LOCAL) {
+		rc = eom_local(ctx, c);
+	} else if (m->reading && m->len > 0) {
+		int trusted = c->path == PATH_DSN;
+		enum learn_outcome lo = learn_message(c->snap, m->buf, m->len, trusted, queue_id(ctx));
+
+		/* Never reject or discard a DSN: tempfail keeps it queued for a retry. */
+		if (lo == LEARN_STORE_FAILED && trusted) {
+			msg_error("%s: DSN tempfailed so that Postfix retries it", queue_id(ctx));
+			smfi_setreply(ctx, "451", "4.3.0", "bouncetag: result store unavailable");
+			rc = SMFIS_TEMPFAIL;
+		}
+	}
+	msgctx_free(m);
+	c->msg = NULL;
+	return rc;
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+	struct conn *c = conn_get(ctx);
+
+	if (c) {
+		msgctx_free(c->msg);
+		c->msg = NULL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+	struct conn *c = conn_get(ctx);
+
+	if (c) {
+		msgctx_free(c->msg);
+		snapshot_put(c->snap);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc callbacks_desc = {
+	.xxfi_name = "bouncetag",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_DELRCPT,
+	.xxfi_connect = cb_connect,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
+	.xxfi_eoh = cb_eoh,
+	.xxfi_body = cb_body,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_negotiate = cb_negotiate,
+};

@@ -1,0 +1,146 @@
+/*
+ * learn - the learn path: a buffered DSN (trusted, from Postfix's own
+ * bounce cleanup) or an inbound bounce (untrusted) becomes one event per
+ * failed or delayed recipient, written to the store in one transaction.
+ * The caller answers Postfix only after this returns, so LEARN_RECORDED
+ * means the results are durable.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "milter.h"
+#include "msg.h"
+
+static const char *learn_outcome_name(enum store_outcome oc)
+{
+	switch (oc) {
+	case STORE_DUPLICATE:
+		return "duplicate, ignored";
+	case STORE_SUPPRESSED:
+		return "suppressed";
+	case STORE_RENEWED:
+		return "suppression renewed";
+	default:
+		return "recorded";
+	}
+}
+
+static int learn_is_failure(const struct bounce_result *r)
+{
+	return r->action && (strcmp(r->action, "failed") == 0 || strcmp(r->action, "delayed") == 0);
+}
+
+static enum learn_outcome learn_store(const struct snapshot *snap, struct store_event *evs,
+				      const struct bounce_result **which, size_t n,
+				      const char *queue_id)
+{
+	enum store_outcome *oc = calloc(n, sizeof(*oc));
+	struct pooled *h;
+	char err[512];
+	int rc;
+
+	if (oc == NULL) {
+		msg_error("%s: out of memory recording %zu results", queue_id, n);
+		return LEARN_STORE_FAILED;
+	}
+	if ((h = pool_acquire(snap->cf->database, err, sizeof(err))) == NULL) {
+		msg_error("%s: cannot open the store: %s", queue_id, err);
+		free(oc);
+		return LEARN_STORE_FAILED;
+	}
+	rc = store_record(h->st, evs, n, &snap->cf->policy, oc);
+	if (rc != STORE_OK) {
+		msg_error("%s: cannot record %zu results: %s", queue_id, n, store_error(h->st));
+		pool_release(h, 0);
+		free(oc);
+		return LEARN_STORE_FAILED;
+	}
+	pool_release(h, 1);
+	for (size_t i = 0; i < n; i++) {
+		const struct bounce_result *r = which[i];
+
+		msg_info("%s: %s %s status=%s class=%s reason=%s rule=%s%s: %s", queue_id,
+			 evs[i].source, r->recipient, r->status[0] ? r->status : "-",
+			 class_name(r->verdict.cls), r->verdict.reason,
+			 r->verdict.rule ? r->verdict.rule : "-", evs[i].trusted ? "" : " untrusted",
+			 learn_outcome_name(oc[i]));
+	}
+	free(oc);
+	return LEARN_RECORDED;
+}
+
+enum learn_outcome learn_message(const struct snapshot *snap, const char *buf, size_t len,
+				 int trusted, const char *queue_id)
+{
+	struct mail_limits lim = mail_limits_default;
+	struct bounce b;
+	struct store_event *evs = NULL;
+	const struct bounce_result **which = NULL;
+	char **keys = NULL;
+	char err[512];
+	size_t n = 0;
+	enum learn_outcome out = LEARN_NOTHING;
+	time_t now = time(NULL);
+
+	if (queue_id == NULL)
+		queue_id = "NOQUEUE";
+	lim.max_bytes = snap->cf->max_message_size;
+	if (bounce_analyse(buf, len, snap->rs, &lim, &b, err, sizeof(err)) < 0) {
+		msg_error("%s: cannot read the message: %s", queue_id, err);
+		return trusted ? LEARN_STORE_FAILED : LEARN_NOTHING;
+	}
+	if (b.nresults == 0)
+		goto done;
+	evs = calloc(b.nresults, sizeof(*evs));
+	keys = calloc(b.nresults, sizeof(*keys));
+	which = calloc(b.nresults, sizeof(*which));
+	if (evs == NULL || keys == NULL || which == NULL) {
+		msg_error("%s: out of memory", queue_id);
+		out = trusted ? LEARN_STORE_FAILED : LEARN_NOTHING;
+		goto done;
+	}
+	for (size_t i = 0; i < b.nresults; i++) {
+		const struct bounce_result *r = &b.results[i];
+		struct store_event *e = &evs[n];
+
+		if (!learn_is_failure(r))
+			continue;
+		if (r->recipient == NULL) {
+			msg_warn("%s: report names no usable recipient (%s); skipped", queue_id,
+				 r->raw_recipient ? r->raw_recipient : "none");
+			continue;
+		}
+		keys[n] = bounce_dedup_key(&b, r);
+		e->when = now;
+		e->recipient = r->recipient;
+		e->action = r->action;
+		e->status = r->status[0] ? r->status : NULL;
+		e->reply_code = r->reply_code;
+		e->diagnostic = r->diagnostic;
+		e->remote_mta = r->remote_mta;
+		e->cls = r->verdict.cls;
+		e->reason = r->verdict.reason;
+		e->rule = r->verdict.rule;
+		e->source = trusted ? "dsn" : "inbound";
+		e->trusted = trusted;
+		e->queue_id = b.queue_id;
+		e->message_id = b.orig_message_id;
+		e->dedup_key = keys[n];
+		which[n] = r;
+		n++;
+	}
+	if (n > 0)
+		out = learn_store(snap, evs, which, n, queue_id);
+	if (b.truncated)
+		msg_warn("%s: message larger than MaxMessageSize; read the first %zu bytes", queue_id,
+			 lim.max_bytes);
+done:
+	for (size_t i = 0; keys && i < n; i++)
+		free(keys[i]);
+	free(keys);
+	free(which);
+	free(evs);
+	bounce_free(&b);
+	return out;
+}

@@ -1,0 +1,208 @@
+/*
+ * bouncetag-milter - learn from delivery reports, enforce suppressions.
+ *
+ * Usage: bouncetag-milter [-c FILE] [-f] [-t] [-v] [-V]
+ *	-c FILE  configuration (default BT_DEFAULT_CONFIG)
+ *	-f       stay in the foreground and log to standard error too
+ *	-t       check the configuration and rules, print a summary, exit
+ *	-v       verbose (debug) logging
+ *	-V       print the version and exit
+ *
+ * Signals: SIGUSR1 reloads the configuration and rules (the old ones stay
+ * when the new ones have an error). SIGHUP, SIGTERM and SIGINT stop the
+ * milter: libmilter's own signal thread owns those and treats SIGHUP as
+ * "stop", so it cannot be used for reloading.
+ *
+ * Exit status: 0 after a clean stop or a good -t, 1 on a configuration
+ * error, 2 on a usage error, 3 when the socket cannot be set up.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "callbacks.h"
+#include "milter.h"
+#include "msg.h"
+
+#ifndef BT_DEFAULT_CONFIG
+#define BT_DEFAULT_CONFIG "/etc/bouncetag/bouncetag.conf"
+#endif
+#ifndef BT_VERSION
+#define BT_VERSION "dev"
+#endif
+
+static const char *config_path = BT_DEFAULT_CONFIG;
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bouncetag-milter [-c FILE] [-f] [-t] [-v] [-V]\n");
+	exit(2);
+}
+
+/* The path of a unix-domain socket spec, or NULL for inet sockets. */
+static const char *socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	if (spec[0] == '/')
+		return spec;
+	return NULL;
+}
+
+static void *reload_thread(void *arg)
+{
+	sigset_t set;
+	int sig;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		msg_info("SIGUSR1: reloading %s", config_path);
+		snapshot_reload(config_path);
+	}
+	return NULL;
+}
+
+static int setup_socket(const struct config *cf)
+{
+	const char *path = socket_path(cf->socket);
+
+	if (smfi_setconn(cf->socket) != MI_SUCCESS) {
+		msg_error("bad Socket %s", cf->socket);
+		return -1;
+	}
+	if (smfi_register(callbacks_desc) != MI_SUCCESS) {
+		msg_error("smfi_register failed");
+		return -1;
+	}
+	if (smfi_opensocket(1) != MI_SUCCESS) {
+		msg_error("cannot open socket %s (does its directory exist, and is it free?)",
+			  cf->socket);
+		return -1;
+	}
+	if (path && cf->socket_mode >= 0 && chmod(path, (mode_t)cf->socket_mode) < 0) {
+		msg_error("chmod %04o %s: %s", cf->socket_mode, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void write_pid_file(const char *path)
+{
+	FILE *fp;
+
+	if (path == NULL)
+		return;
+	if ((fp = fopen(path, "w")) == NULL) {
+		msg_warn("cannot write PidFile %s: %s", path, strerror(errno));
+		return;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	fclose(fp);
+}
+
+/* Open the store once now, so that a bad Database is reported at start. */
+static void check_store(const struct config *cf)
+{
+	char err[512];
+	struct pooled *h = pool_acquire(cf->database, err, sizeof(err));
+
+	if (h == NULL) {
+		msg_error("cannot open the store %s: %s (learning will tempfail, enforcement "
+			  "follows StoreFailMode until it can be opened)",
+			  cf->database, err);
+		return;
+	}
+	pool_release(h, 1);
+}
+
+int main(int argc, char **argv)
+{
+	struct snapshot *snap;
+	char err[1024];
+	int opt, foreground = 0, test = 0, verbose = 0, rc;
+	sigset_t set;
+	pthread_t tid;
+
+	while ((opt = getopt(argc, argv, "c:ftvV")) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'V':
+			printf("bouncetag-milter %s\n", BT_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	msg_open("bouncetag-milter", MSG_TO_STDERR);
+	if (snapshot_load(config_path, &snap, err, sizeof(err)) < 0) {
+		msg_error("%s", err);
+		return 1;
+	}
+	msg_verbose = verbose || snap->cf->verbose;
+	if (test) {
+		printf("%s: OK, %zu rules from %s, database %s, socket %s\n", config_path,
+		       rules_count(snap->rs), snap->cf->rules_file, snap->cf->database,
+		       snap->cf->socket);
+		snapshot_put(snap);
+		return 0;
+	}
+	msg_open("bouncetag-milter", MSG_TO_SYSLOG | (foreground ? MSG_TO_STDERR : 0));
+	snapshot_install(snap);
+	snap = snapshot_get();
+	if (setup_socket(snap->cf) < 0)
+		return 3;
+	if (!foreground && daemon(0, 0) < 0) {
+		msg_error("daemon: %s", strerror(errno));
+		return 3;
+	}
+	write_pid_file(snap->cf->pid_file);
+	check_store(snap->cf);
+
+	/* Every thread started from here on inherits SIGUSR1 blocked. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pthread_create(&tid, NULL, reload_thread, NULL) != 0)
+		msg_warn("cannot start the reload thread: SIGUSR1 will not reload");
+	else
+		pthread_detach(tid);
+
+	msg_info("started: %zu rules, database %s, socket %s", rules_count(snap->rs),
+		 snap->cf->database, snap->cf->socket);
+	snapshot_put(snap);
+	rc = smfi_main();
+	msg_info("stopping");
+	pool_shutdown();
+	snap = snapshot_get();
+	if (snap && snap->cf->pid_file)
+		unlink(snap->cf->pid_file);
+	snapshot_put(snap);
+	snapshot_install(NULL);
+	return rc == MI_SUCCESS ? 0 : 1;
+}

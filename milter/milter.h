@@ -1,0 +1,74 @@
+/*
+ * milter.h - internal interface of bouncetag-milter (the libmilter glue).
+ *
+ * The daemon is split by concern:
+ *	main.c       options, start-up, socket, privileges, signals
+ *	snapshot.c   the current config + rules, swapped atomically on reload
+ *	pool.c       a pool of store handles shared by the callback threads
+ *	callbacks.c  thin libmilter callbacks: macros in, milter replies out
+ *	learn.c      learn path: buffered DSN or bounce -> results -> store
+ *	enforce.c    enforce path: suppression look-up and the reply text
+ *
+ * Nothing here parses mail or builds SQL: that is common/'s job.
+ */
+#ifndef BT_MILTER_H
+#define BT_MILTER_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "bounce.h"
+#include "config.h"
+#include "rules.h"
+#include "store.h"
+
+/* ---- snapshot.c: config and rules in force ---- */
+struct snapshot {
+	struct config *cf;
+	struct rules *rs;
+	int refs;
+};
+
+int snapshot_load(const char *config_path, struct snapshot **out, char *err, size_t errlen);
+void snapshot_install(struct snapshot *s); /* takes the caller's reference */
+struct snapshot *snapshot_get(void);       /* a new reference to the one in force */
+void snapshot_put(struct snapshot *s);
+/* Load config_path again; keep the old snapshot when anything is wrong. */
+int snapshot_reload(const char *config_path);
+
+/* ---- pool.c: store handles ---- */
+struct pooled {
+	struct store *st;
+	char *database; /* the spec it was opened with */
+};
+
+struct pooled *pool_acquire(const char *database, char *err, size_t errlen);
+/* ok = 0 after a store error: the handle is closed, not reused. */
+void pool_release(struct pooled *h, int ok);
+void pool_shutdown(void);
+
+/* ---- enforce.c ---- */
+enum enforce_verdict {
+	ENFORCE_PASS = 0,
+	ENFORCE_SUPPRESSED,
+	ENFORCE_STORE_FAILED,
+};
+
+/* Look up one recipient (as given in RCPT TO). text receives the reply text when suppressed. */
+enum enforce_verdict enforce_check(const struct config *cf, const char *rcpt, char *addr,
+				   size_t addrlen, char *text, size_t textlen);
+/* Record that recipients were withheld on the non-SMTP path; logs on failure. */
+void enforce_record_withheld(const struct config *cf, char **addrs, size_t n,
+			     const char *queue_id, const char *message_id);
+
+/* ---- learn.c ---- */
+enum learn_outcome {
+	LEARN_NOTHING = 0, /* no report: nothing to learn */
+	LEARN_RECORDED,    /* results are durable in the store */
+	LEARN_STORE_FAILED /* results could not be stored: tempfail a trusted DSN */
+};
+
+enum learn_outcome learn_message(const struct snapshot *snap, const char *buf, size_t len,
+				 int trusted, const char *queue_id);
+
+#endif
