@@ -1,0 +1,412 @@
+/*
+ * dsn - read an RFC 3464 (and RFC 6533) delivery status report. See dsn.h.
+ *
+ * How it works:
+ *	The first message/delivery-status or message/global-delivery-status
+ *	part in document order is split into header blocks (mail_parse_blocks).
+ *	Fields are then read in order, block by block, rather than trusting
+ *	the block layout, because real MTAs get it wrong in two ways:
+ *	- the per-message block is left out, or runs into the first recipient
+ *	  block without a blank line: per-message fields are taken from any
+ *	  block, the first occurrence winning;
+ *	- two recipient blocks run together: a second Final-Recipient (or an
+ *	  Original-Recipient after a Final-Recipient) starts a new recipient.
+ *	A recipient that names neither Final- nor Original-Recipient is dropped.
+ *
+ *	Values: "type;" prefixes are removed (rfc822;, utf-8;, dns;, smtp;);
+ *	the diagnostic type is kept lowercased in diagnostic_type. Addresses
+ *	lose white space and one pair of surrounding angle brackets and keep
+ *	their case. Status is its first word ("5.0.0 (permanent failure)" is
+ *	"5.0.0"). Diagnostic-Code is unfolded and its white space runs become
+ *	one space, so folded and unfolded reports read the same.
+ *
+ *	The returned message is the first message/rfc822, message/global,
+ *	text/rfc822-headers or message/global-headers part after the report
+ *	part; orig_message_id, orig_from and orig_subject are its header values
+ *	as written (Message-ID with its angle brackets, no RFC 2047 decoding).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dsn.h"
+
+/* Per-message fields and where they go in struct dsn_report. */
+enum dsn_field {
+	F_NONE,
+	F_REPORTING_MTA,
+	F_ARRIVAL_DATE,
+	F_ENVELOPE_ID,
+	F_QUEUE_ID,
+	F_SENDER,
+	F_FINAL_RCPT,
+	F_ORIG_RCPT,
+	F_ACTION,
+	F_STATUS,
+	F_REMOTE_MTA,
+	F_DIAGNOSTIC,
+	F_LAST_ATTEMPT,
+};
+
+static const struct {
+	const char *name;
+	enum dsn_field field;
+} dsn_fields[] = {
+    {"Reporting-MTA", F_REPORTING_MTA},
+    {"Arrival-Date", F_ARRIVAL_DATE},
+    {"Original-Envelope-Id", F_ENVELOPE_ID},
+    {"X-Postfix-Queue-ID", F_QUEUE_ID},
+    {"X-Postfix-Sender", F_SENDER},
+    {"Final-Recipient", F_FINAL_RCPT},
+    {"Original-Recipient", F_ORIG_RCPT},
+    {"Action", F_ACTION},
+    {"Status", F_STATUS},
+    {"Remote-MTA", F_REMOTE_MTA},
+    {"Diagnostic-Code", F_DIAGNOSTIC},
+    {"Last-Attempt-Date", F_LAST_ATTEMPT},
+};
+
+static enum dsn_field field_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(dsn_fields) / sizeof(dsn_fields[0]); i++)
+		if (strcasecmp(name, dsn_fields[i].name) == 0)
+			return dsn_fields[i].field;
+	return F_NONE;
+}
+
+/* State while reading fields. */
+struct dsn_ctx {
+	struct dsn_report *rep;
+	size_t cap;
+	struct dsn_rcpt cur; /* the recipient being read */
+	int oom;
+};
+
+static char *dup_range(struct dsn_ctx *ctx, const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p == NULL) {
+		ctx->oom = 1;
+		return NULL;
+	}
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+/* Length of a leading "type;" atom, with the ';', or 0 when there is none. */
+static size_t type_len(const char *s)
+{
+	size_t i = 0;
+
+	while (isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_')
+		i++;
+	return (i > 0 && s[i] == ';') ? i + 1 : 0;
+}
+
+static const char *skip_space(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+/* A value without its type prefix, trimmed; brackets removed if asked. */
+static char *value_untyped(struct dsn_ctx *ctx, const char *v, int brackets)
+{
+	const char *s = skip_space(v + type_len(v));
+	size_t n = strlen(s);
+
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (brackets && n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+		s++;
+		n -= 2;
+		while (n > 0 && isspace((unsigned char)*s)) {
+			s++;
+			n--;
+		}
+		while (n > 0 && isspace((unsigned char)s[n - 1]))
+			n--;
+	}
+	return dup_range(ctx, s, n);
+}
+
+/* The first word, as for Status: "5.0.0 (permanent failure)". */
+static char *value_word(struct dsn_ctx *ctx, const char *v)
+{
+	const char *s = skip_space(v);
+	size_t n = 0;
+
+	while (s[n] && !isspace((unsigned char)s[n]) && s[n] != '(')
+		n++;
+	return dup_range(ctx, s, n);
+}
+
+static char *value_lower(struct dsn_ctx *ctx, const char *v)
+{
+	char *s = value_word(ctx, v);
+
+	for (char *p = s; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return s;
+}
+
+/* Diagnostic-Code: split off the type, squeeze white space runs. */
+static void diagnostic_set(struct dsn_ctx *ctx, struct dsn_rcpt *r, const char *v)
+{
+	size_t tl = type_len(skip_space(v)), j = 0;
+	const char *s = skip_space(v);
+	char *out;
+	int space = 0;
+
+	if (tl > 0) {
+		r->diagnostic_type = dup_range(ctx, s, tl - 1);
+		for (char *p = r->diagnostic_type; p && *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		s = skip_space(s + tl);
+	}
+	if ((out = dup_range(ctx, s, strlen(s))) == NULL)
+		return;
+	for (size_t i = 0; out[i]; i++) {
+		if (isspace((unsigned char)out[i])) {
+			space = 1;
+			continue;
+		}
+		if (space && j > 0)
+			out[j++] = ' ';
+		space = 0;
+		out[j++] = out[i];
+	}
+	out[j] = 0;
+	r->diagnostic = out;
+}
+
+static void rcpt_free(struct dsn_rcpt *r)
+{
+	free(r->final_recipient);
+	free(r->original_recipient);
+	free(r->action);
+	free(r->status);
+	free(r->remote_mta);
+	free(r->diagnostic_type);
+	free(r->diagnostic);
+	free(r->last_attempt);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Finish the current recipient: keep it if it names one, else drop it. */
+static void rcpt_close(struct dsn_ctx *ctx)
+{
+	struct dsn_report *rep = ctx->rep;
+	struct dsn_rcpt *cur = &ctx->cur;
+
+	if (cur->final_recipient == NULL && cur->original_recipient == NULL) {
+		rcpt_free(cur);
+		return;
+	}
+	if (rep->nrcpts == ctx->cap) {
+		size_t ncap = ctx->cap ? ctx->cap * 2 : 4;
+		struct dsn_rcpt *p = realloc(rep->rcpts, ncap * sizeof(*p));
+
+		if (p == NULL) {
+			ctx->oom = 1;
+			rcpt_free(cur);
+			return;
+		}
+		rep->rcpts = p;
+		ctx->cap = ncap;
+	}
+	rep->rcpts[rep->nrcpts++] = *cur;
+	memset(cur, 0, sizeof(*cur));
+}
+
+/* Set *slot from v unless an earlier field already did. */
+static void set_once(struct dsn_ctx *ctx, char **slot,
+                     char *(*conv)(struct dsn_ctx *, const char *), const char *v)
+{
+	if (*slot == NULL)
+		*slot = conv(ctx, v);
+}
+
+static char *conv_plain(struct dsn_ctx *ctx, const char *v)
+{
+	return value_untyped(ctx, v, 0);
+}
+
+static char *conv_addr(struct dsn_ctx *ctx, const char *v)
+{
+	return value_untyped(ctx, v, 1);
+}
+
+static char *conv_trim(struct dsn_ctx *ctx, const char *v)
+{
+	const char *s = skip_space(v);
+	size_t n = strlen(s);
+
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	return dup_range(ctx, s, n);
+}
+
+/* A recipient-naming field: does it start a new recipient? */
+static void rcpt_name(struct dsn_ctx *ctx, enum dsn_field f, const char *v)
+{
+	struct dsn_rcpt *cur = &ctx->cur;
+
+	if (f == F_FINAL_RCPT) {
+		if (cur->final_recipient != NULL)
+			rcpt_close(ctx);
+		cur->final_recipient = conv_addr(ctx, v);
+	} else {
+		if (cur->original_recipient != NULL || cur->final_recipient != NULL)
+			rcpt_close(ctx);
+		cur->original_recipient = conv_addr(ctx, v);
+	}
+}
+
+static void field_take(struct dsn_ctx *ctx, const struct mail_header *h)
+{
+	struct dsn_report *rep = ctx->rep;
+	struct dsn_rcpt *cur = &ctx->cur;
+	enum dsn_field f = field_of(h->name);
+
+	switch (f) {
+	case F_REPORTING_MTA:
+		set_once(ctx, &rep->reporting_mta, conv_plain, h->value);
+		break;
+	case F_ARRIVAL_DATE:
+		set_once(ctx, &rep->arrival_date, conv_trim, h->value);
+		break;
+	case F_ENVELOPE_ID:
+		set_once(ctx, &rep->envelope_id, conv_trim, h->value);
+		break;
+	case F_QUEUE_ID:
+		set_once(ctx, &rep->queue_id, conv_trim, h->value);
+		break;
+	case F_SENDER:
+		set_once(ctx, &rep->sender, conv_addr, h->value);
+		break;
+	case F_FINAL_RCPT:
+	case F_ORIG_RCPT:
+		rcpt_name(ctx, f, h->value);
+		break;
+	case F_ACTION:
+		set_once(ctx, &cur->action, value_lower, h->value);
+		break;
+	case F_STATUS:
+		set_once(ctx, &cur->status, value_word, h->value);
+		break;
+	case F_REMOTE_MTA:
+		set_once(ctx, &cur->remote_mta, conv_plain, h->value);
+		break;
+	case F_DIAGNOSTIC:
+		if (cur->diagnostic == NULL && cur->diagnostic_type == NULL)
+			diagnostic_set(ctx, cur, h->value);
+		break;
+	case F_LAST_ATTEMPT:
+		set_once(ctx, &cur->last_attempt, conv_trim, h->value);
+		break;
+	case F_NONE:
+		break;
+	}
+}
+
+static int is_report_type(const char *t)
+{
+	return strcmp(t, "message/delivery-status") == 0 ||
+	       strcmp(t, "message/global-delivery-status") == 0;
+}
+
+static int is_returned_type(const char *t)
+{
+	return strcmp(t, "message/rfc822") == 0 || strcmp(t, "message/global") == 0 ||
+	       strcmp(t, "text/rfc822-headers") == 0 || strcmp(t, "message/global-headers") == 0;
+}
+
+/*
+ * Depth-first, document order: find the report part, then the first
+ * returned-message part after it. *report is set once found.
+ */
+static const struct mail_part *walk(const struct mail_part *p, const struct mail_part **report)
+{
+	const struct mail_part *f;
+
+	if (*report == NULL && is_report_type(p->type))
+		*report = p;
+	else if (*report != NULL && is_returned_type(p->type))
+		return p;
+	for (size_t i = 0; i < p->nchildren; i++)
+		if ((f = walk(p->children[i], report)) != NULL)
+			return f;
+	return NULL;
+}
+
+static void returned_take(struct dsn_ctx *ctx, const struct mail_part *ret)
+{
+	const struct mail_part *h;
+	const char *v;
+
+	if (ret == NULL || ret->nchildren == 0)
+		return;
+	h = ret->children[0];
+	if ((v = mail_part_header(h, "Message-ID")) != NULL)
+		ctx->rep->orig_message_id = conv_trim(ctx, v);
+	if ((v = mail_part_header(h, "From")) != NULL)
+		ctx->rep->orig_from = conv_trim(ctx, v);
+	if ((v = mail_part_header(h, "Subject")) != NULL)
+		ctx->rep->orig_subject = conv_trim(ctx, v);
+}
+
+int dsn_parse(const struct mail *m, struct dsn_report *out)
+{
+	const struct mail_part *report = NULL, *ret;
+	struct dsn_ctx ctx;
+	struct mail_block *blocks;
+	size_t nblocks;
+
+	memset(out, 0, sizeof(*out));
+	if (m == NULL || m->root == NULL)
+		return 0;
+	ret = walk(m->root, &report);
+	if (report == NULL)
+		return 0;
+	if (mail_parse_blocks(report->body, report->body_len, NULL, &blocks, &nblocks) < 0)
+		return -1;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.rep = out;
+	for (size_t b = 0; b < nblocks; b++) {
+		for (size_t i = 0; i < blocks[b].nfields; i++)
+			field_take(&ctx, &blocks[b].fields[i]);
+		rcpt_close(&ctx);
+	}
+	mail_blocks_free(blocks, nblocks);
+	rcpt_close(&ctx);
+	if (out->nrcpts > 0)
+		returned_take(&ctx, ret);
+	if (ctx.oom || out->nrcpts == 0) {
+		dsn_free(out);
+		return ctx.oom ? -1 : 0;
+	}
+	return (int)out->nrcpts;
+}
+
+void dsn_free(struct dsn_report *r)
+{
+	if (r == NULL)
+		return;
+	free(r->reporting_mta);
+	free(r->arrival_date);
+	free(r->envelope_id);
+	free(r->queue_id);
+	free(r->sender);
+	free(r->orig_message_id);
+	free(r->orig_from);
+	free(r->orig_subject);
+	for (size_t i = 0; i < r->nrcpts; i++)
+		rcpt_free(&r->rcpts[i]);
+	free(r->rcpts);
+	memset(r, 0, sizeof(*r));
+}
