@@ -9,8 +9,9 @@
  *	- the per-message block is left out, or runs into the first recipient
  *	  block without a blank line: per-message fields are taken from any
  *	  block, the first occurrence winning;
- *	- two recipient blocks run together: a second Final-Recipient (or an
- *	  Original-Recipient after a Final-Recipient) starts a new recipient.
+ *	- two recipient blocks run together: a naming field that the current
+ *	  recipient already has, or one that comes after other fields of a
+ *	  named recipient, starts a new recipient.
  *	A recipient that names neither Final- nor Original-Recipient is dropped.
  *
  *	Values: "type;" prefixes are removed (rfc822;, utf-8;, dns;, smtp;);
@@ -80,6 +81,7 @@ struct dsn_ctx {
 	struct dsn_report *rep;
 	size_t cap;
 	struct dsn_rcpt cur; /* the recipient being read */
+	int cur_detailed;    /* cur got a non-naming field after it was named */
 	int oom;
 };
 
@@ -203,6 +205,7 @@ static void rcpt_close(struct dsn_ctx *ctx)
 	struct dsn_report *rep = ctx->rep;
 	struct dsn_rcpt *cur = &ctx->cur;
 
+	ctx->cur_detailed = 0;
 	if (cur->final_recipient == NULL && cur->original_recipient == NULL) {
 		rcpt_free(cur);
 		return;
@@ -251,20 +254,21 @@ static char *conv_trim(struct dsn_ctx *ctx, const char *v)
 	return dup_range(ctx, s, n);
 }
 
-/* A recipient-naming field: does it start a new recipient? */
+/*
+ * A recipient-naming field starts a new recipient when the current one
+ * already has that field, or was named and then got other fields (Action,
+ * Status, ...): either way two blocks ran together. Fields may come in any
+ * order before that (Postfix writes Final- before Original-Recipient,
+ * Amazon SES starts with Action).
+ */
 static void rcpt_name(struct dsn_ctx *ctx, enum dsn_field f, const char *v)
 {
 	struct dsn_rcpt *cur = &ctx->cur;
+	char **slot = f == F_FINAL_RCPT ? &cur->final_recipient : &cur->original_recipient;
 
-	if (f == F_FINAL_RCPT) {
-		if (cur->final_recipient != NULL)
-			rcpt_close(ctx);
-		cur->final_recipient = conv_addr(ctx, v);
-	} else {
-		if (cur->original_recipient != NULL || cur->final_recipient != NULL)
-			rcpt_close(ctx);
-		cur->original_recipient = conv_addr(ctx, v);
-	}
+	if (*slot != NULL || ctx->cur_detailed)
+		rcpt_close(ctx);
+	*slot = conv_addr(ctx, v);
 }
 
 static void field_take(struct dsn_ctx *ctx, const struct mail_header *h)
@@ -292,7 +296,7 @@ static void field_take(struct dsn_ctx *ctx, const struct mail_header *h)
 	case F_FINAL_RCPT:
 	case F_ORIG_RCPT:
 		rcpt_name(ctx, f, h->value);
-		break;
+		return;
 	case F_ACTION:
 		set_once(ctx, &cur->action, value_lower, h->value);
 		break;
@@ -310,8 +314,12 @@ static void field_take(struct dsn_ctx *ctx, const struct mail_header *h)
 		set_once(ctx, &cur->last_attempt, conv_trim, h->value);
 		break;
 	case F_NONE:
+		return;
+	default:
 		break;
 	}
+	if (f >= F_ACTION && (cur->final_recipient != NULL || cur->original_recipient != NULL))
+		ctx->cur_detailed = 1;
 }
 
 static int is_report_type(const char *t)
