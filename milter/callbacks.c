@@ -278,27 +278,24 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 static sfsistat eom_local(SMFICTX *ctx, struct conn *c)
 {
 	struct msgctx *m = c->msg;
-	size_t removed = 0;
+	char **removed = calloc(m->nwithheld + 1, sizeof(*removed));
+	size_t nremoved = 0;
 
 	for (size_t i = 0; i < m->nwithheld; i++) {
-		if (smfi_delrcpt(ctx, m->withheld[i]) == MI_SUCCESS) {
-			msg_info("%s: withheld %s: recipient is suppressed", queue_id(ctx),
-				 m->withheld_addr[i]);
-			m->withheld_addr[removed++] = m->withheld_addr[i];
-		} else {
+		if (smfi_delrcpt(ctx, m->withheld[i]) != MI_SUCCESS) {
 			msg_error("%s: could not remove suppressed recipient %s", queue_id(ctx),
 				  m->withheld[i]);
-			free(m->withheld_addr[i]);
+			continue;
 		}
-		m->withheld_addr[i] = NULL;
+		msg_info("%s: withheld %s: recipient is suppressed", queue_id(ctx),
+			 m->withheld_addr[i]);
+		if (removed)
+			removed[nremoved++] = m->withheld_addr[i];
 	}
-	if (removed > 0)
-		enforce_record_withheld(c->snap->cf, m->withheld_addr, removed, queue_id(ctx),
+	if (nremoved > 0)
+		enforce_record_withheld(c->snap->cf, removed, nremoved, queue_id(ctx),
 					smfi_getsymval(ctx, "{msg_id}"));
-	for (size_t i = 0; i < removed; i++) {
-		free(m->withheld_addr[i]);
-		m->withheld_addr[i] = NULL;
-	}
+	free(removed);
 	if (m->store_failed) {
 		smfi_setreply(ctx, "451", "4.3.0", "suppression list unavailable, try again later");
 		return SMFIS_TEMPFAIL;

@@ -184,9 +184,17 @@ int main(int argc, char **argv)
 	write_pid_file(snap->cf->pid_file);
 	check_store(snap->cf);
 
-	/* Every thread started from here on inherits SIGUSR1 blocked. */
+	/*
+	 * Every thread started from here on inherits these blocked: SIGUSR1 is
+	 * taken by reload_thread, the others by libmilter's signal thread. Were
+	 * they unblocked in reload_thread, a SIGTERM could land there and kill
+	 * the process without a clean stop.
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (pthread_create(&tid, NULL, reload_thread, NULL) != 0)
 		msg_warn("cannot start the reload thread: SIGUSR1 will not reload");

@@ -1,0 +1,20 @@
+-- On the non-SMTP (pickup) daemon name a suppressed recipient cannot be
+-- refused at RCPT: it is removed at end of message, the other recipient
+-- stays, and the removal is recorded as "withheld".
+dofile(LIB)
+
+lib.expect_cli("add gone@local.example --tag requires-whitelist", 0)
+local conn = lib.connect("bouncetag-local")
+local r = lib.message(conn, "<sales@sender.example>", {"<gone@local.example>", "<stays@local.example>"},
+	FIX .. "/milter/whitelist.eml", {SMFIR_CONTINUE, SMFIR_CONTINUE})
+if r ~= SMFIR_CONTINUE and r ~= SMFIR_ACCEPT then
+	lib.fail("EOM answered " .. lib.reply_name(r))
+end
+if not mt.eom_check(conn, MT_RCPTDELETE, "<gone@local.example>") then
+	lib.fail("the suppressed recipient was not removed")
+end
+if mt.eom_check(conn, MT_RCPTDELETE, "<stays@local.example>") then
+	lib.fail("a recipient that is not suppressed was removed")
+end
+mt.disconnect(conn)
+lib.expect_cli("show gone@local.example", 0, "withheld")

@@ -1,0 +1,86 @@
+#!/bin/sh
+# run.sh BUILD - the milter scenarios: start the real bouncetag-milter from
+# BUILD on a private socket and database, drive it with miltertest (one Lua
+# script per scenario, tests/milter/NN-*.lua), check the store through the
+# bouncetag command, stop the milter. Scenarios named *-outage.lua run
+# against a second milter whose database directory is missing at first.
+set -u
+build=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d /tmp/bouncetag-milter-test.XXXXXX)
+pids=""
+
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# write_conf NAME DATABASE
+write_conf() {
+	cat > "$tmp/$1.conf" <<CONF
+Socket                unix:$tmp/$1.sock
+SocketMode            0600
+Database              $2
+RulesFile             $top/conf/rules.conf
+TransientThreshold    2
+CONF
+}
+
+start_milter() {
+	"$top/$build/bouncetag-milter" -f -c "$tmp/$1.conf" 2> "$tmp/$1.log" &
+	pids="$pids $!"
+	i=0
+	while [ ! -S "$tmp/$1.sock" ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			echo "milter $1 did not start:"; cat "$tmp/$1.log"; exit 1
+		fi
+		sleep 0.1
+	done
+}
+
+write_conf main "$tmp/main.db"
+write_conf outage "$tmp/outage-store/bt.db"
+start_milter main
+start_milter outage
+
+passed=0
+failed=0
+for script in "$top"/tests/milter/[0-9]*.lua; do
+	name=$(basename "$script" .lua)
+	case $name in
+	*-outage) inst=outage ;;
+	*) inst=main ;;
+	esac
+	if miltertest -s "$script" -D LIB="$top/tests/milter/lib.lua" -D FIX="$top/tests/fixtures" \
+		-D SOCK="unix:$tmp/$inst.sock" -D CLI="$top/$build/bouncetag --config $tmp/$inst.conf" \
+		-D MKSTORE="mkdir -p $tmp/outage-store" > "$tmp/$name.out" 2>&1; then
+		echo "PASS $name"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $name"
+		sed 's/^/    /' "$tmp/$name.out"
+		failed=$((failed + 1))
+	fi
+done
+
+# The milters must still be alive (no crash), and stop cleanly on SIGTERM.
+for p in $pids; do
+	if ! kill -0 "$p" 2>/dev/null; then
+		echo "FAIL milter process $p died during the scenarios"
+		failed=$((failed + 1))
+	fi
+	kill "$p" 2>/dev/null
+	if ! wait "$p"; then
+		echo "FAIL milter process $p did not exit cleanly"
+		failed=$((failed + 1))
+	fi
+done
+pids=""
+if [ $failed -ne 0 ]; then
+	for l in "$tmp"/*.log; do echo "== $l"; tail -40 "$l"; done
+fi
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
