@@ -277,6 +277,23 @@ static size_t headers_parse(struct mail_ctx *ctx, struct mail_part *p, const cha
 
 /* Content-Type. */
 
+/* Skip an RFC 822 comment, possibly nested, starting at its '('. */
+static const char *skip_comment(const char *s)
+{
+	int depth = 0;
+
+	do {
+		if (*s == '\\' && s[1])
+			s++;
+		else if (*s == '(')
+			depth++;
+		else if (*s == ')')
+			depth--;
+		s++;
+	} while (*s && depth > 0);
+	return s;
+}
+
 static const char *skip_cfws(const char *s)
 {
 	for (;;) {
@@ -284,17 +301,7 @@ static const char *skip_cfws(const char *s)
 			s++;
 		if (*s != '(')
 			return s;
-		/* RFC 822 comment, possibly nested */
-		int depth = 0;
-		do {
-			if (*s == '\\' && s[1])
-				s++;
-			else if (*s == '(')
-				depth++;
-			else if (*s == ')')
-				depth--;
-			s++;
-		} while (*s && depth > 0);
+		s = skip_comment(s);
 	}
 }
 
@@ -382,9 +389,15 @@ static char *ct_param(const char *v, const char *name)
 	const char *s = v;
 
 	for (;;) {
-		/* to the next ';' outside quoted strings */
-		while (*s && *s != ';')
-			s = (*s == '"') ? skip_quoted(s) : s + 1;
+		/* to the next ';' outside quoted strings and comments */
+		while (*s && *s != ';') {
+			if (*s == '"')
+				s = skip_quoted(s);
+			else if (*s == '(')
+				s = skip_comment(s);
+			else
+				s++;
+		}
 		if (*s == 0)
 			return NULL;
 		s = skip_cfws(s + 1);
@@ -484,16 +497,16 @@ static int hex_value(int c)
 static char *qp_decode(const char *s, size_t n, size_t *outlen, int *damaged)
 {
 	char *out = malloc(n + 1);
-	size_t j = 0, i = 0;
+	size_t j = 0, i = 0, keep = 0; /* out[0..keep) is not trailing literal space */
 
 	if (out == NULL)
 		return NULL;
 	while (i < n) {
 		char c = s[i];
+		int hi, lo;
 
 		if (c == '=') {
 			size_t k = i + 1;
-			int hi, lo;
 
 			while (k < n && is_wsp(s[k]))
 				k++;
@@ -504,22 +517,22 @@ static char *qp_decode(const char *s, size_t n, size_t *outlen, int *damaged)
 			if (i + 2 < n && (hi = hex_value((unsigned char)s[i + 1])) >= 0 &&
 			    (lo = hex_value((unsigned char)s[i + 2])) >= 0) {
 				out[j++] = (char)(hi * 16 + lo);
+				keep = j; /* an encoded space is meant */
 				i += 3;
 				continue;
 			}
 			*damaged = 1;
-			out[j++] = c;
-			i++;
 		} else if (c == '\n') {
-			while (j > 0 && is_wsp(out[j - 1]))
+			while (j > keep && is_wsp(out[j - 1]))
 				j--;
-			out[j++] = c;
-			i++;
-		} else {
-			out[j++] = c;
-			i++;
 		}
+		out[j++] = c;
+		if (!is_wsp(c))
+			keep = j;
+		i++;
 	}
+	while (j > keep && is_wsp(out[j - 1]))
+		j--;
 	out[j] = 0;
 	*outlen = j;
 	return out;
