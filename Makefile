@@ -5,6 +5,11 @@
 #   make check-san       the same under ASan + UBSan (clang), in build/san
 #   make run             run the milter in the foreground on ./run (SQLite, local socket)
 #   make install         PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR=
+#   make e2e             real Postfix end to end (tests/e2e/run.sh; needs root)
+#   make demo            the whole story in under a minute (tests/e2e/demo.sh)
+#   make accuracy        classification accuracy against the Sisimai corpus
+#   make bench           benchmarks (BENCH=quick|full), figures in bench/RESULTS.md
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS (clang)
 #   make lint            cppcheck and clang-tidy
 #   make format          clang-format in place
 
@@ -55,7 +60,8 @@ LIB        = $(BUILD)/libbouncetag.a
 MILTER     = $(BUILD)/bouncetag-milter
 CLI        = $(BUILD)/bouncetag
 
-.PHONY: all check check-unit check-rules check-milter check-san run install lint format clean deps
+.PHONY: all check check-unit check-rules check-milter check-san run install lint format clean \
+	e2e demo accuracy bench fuzz
 
 all: $(MILTER) $(CLI)
 
@@ -96,6 +102,23 @@ check-san:
 
 run: all
 	tools/run-local.sh $(BUILD)
+
+e2e: all
+	tests/e2e/run.sh $(BUILD)
+
+demo: all
+	tests/e2e/demo.sh $(BUILD)
+
+accuracy: all
+	tests/accuracy/run.sh $(BUILD)
+
+BENCH ?= quick
+bench: all
+	bench/run.sh $(BUILD) $(BENCH)
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(CONFDIR) \
