@@ -385,7 +385,7 @@ static int store_apply(struct store *st, const struct store_event *ev, const str
 	long hits = 1;
 	int rc;
 
-	if ((rc = st->be->get(st, ev->recipient, &old)) == STORE_ERR)
+	if (st->be->get(st, ev->recipient, &old) == STORE_ERR)
 		return STORE_ERR;
 	if (!event_suppresses_at_once(ev)) {
 		rc = store_threshold_reached(st, ev, &old, p, &hits);

@@ -336,7 +336,6 @@ static int sq_configure(struct store *st, int readonly)
 {
 	sqlite3_stmt *s;
 	const char *mode;
-	int rc;
 
 	if (readonly)
 		return sq_check_readonly(st);
@@ -344,7 +343,7 @@ static int sq_configure(struct store *st, int readonly)
 	if (sqlite3_prepare_v2(sq_of(st)->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) !=
 	    SQLITE_OK)
 		return sq_fail(st, "cannot use database");
-	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+	if (sqlite3_step(s) != SQLITE_ROW) {
 		sq_fail(st, "cannot use database");
 		sqlite3_finalize(s);
 		return STORE_ERR;
