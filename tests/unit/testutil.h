@@ -21,7 +21,7 @@ static inline char *fixture_read(const char *name, size_t *len)
 	char path[4096];
 	FILE *fp;
 	char *buf = NULL;
-	long n;
+	long n = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
 	fp = fopen(path, "rb");
