@@ -27,7 +27,7 @@ static int bounce_status_ok(const char *s)
 
 /* Classify one reply; fills status, reply_code and verdict of r. */
 static int bounce_classify_reply(const struct rules *rs, const char *diag, const char *dsn_status,
-				 const char *remote_mta, struct bounce_result *r)
+                                 const char *remote_mta, struct bounce_result *r)
 {
 	struct reply rp;
 	struct classify_input in;
@@ -48,7 +48,7 @@ static int bounce_classify_reply(const struct rules *rs, const char *diag, const
 }
 
 static int bounce_from_rcpt(const struct rules *rs, const struct dsn_rcpt *d,
-			    struct bounce_result *r)
+                            struct bounce_result *r)
 {
 	const char *raw = d->final_recipient ? d->final_recipient : d->original_recipient;
 	char norm[ADDR_MAX];
@@ -62,8 +62,9 @@ static int bounce_from_rcpt(const struct rules *rs, const struct dsn_rcpt *d,
 	if (d->action)
 		r->action = strdup(d->action);
 	else if (bounce_status_ok(d->status))
-		r->action = strdup(d->status[0] == '5' ? "failed" : d->status[0] == '4' ? "delayed"
-											 : "delivered");
+		r->action = strdup(d->status[0] == '5'   ? "failed"
+		                   : d->status[0] == '4' ? "delayed"
+		                                         : "delivered");
 	if (r->diagnostic == NULL)
 		return -1;
 	return bounce_classify_reply(rs, d->diagnostic, d->status, d->remote_mta, r);
@@ -81,7 +82,7 @@ static void bounce_take_report(struct bounce *b, const struct dsn_report *rep)
 }
 
 int bounce_analyse(const char *data, size_t len, const struct rules *rs,
-		   const struct mail_limits *lim, struct bounce *out, char *err, size_t errlen)
+                   const struct mail_limits *lim, struct bounce *out, char *err, size_t errlen)
 {
 	struct mail *m;
 	struct dsn_report rep;
@@ -165,9 +166,9 @@ static uint64_t bounce_fnv(uint64_t h, const char *s)
 
 char *bounce_dedup_key(const struct bounce *b, const struct bounce_result *r)
 {
-	const char *id = b->queue_id ? b->queue_id
-		       : b->envelope_id ? b->envelope_id
-					: b->orig_message_id;
+	const char *id = b->queue_id      ? b->queue_id
+	                 : b->envelope_id ? b->envelope_id
+	                                  : b->orig_message_id;
 	const char *fields[5];
 	uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
 	char *key;

@@ -6,12 +6,12 @@
 #include "class.h"
 
 static const char *const class_names[BT_CLASS_COUNT] = {
-	[BT_CLASS_UNCLASSIFIED] = "unclassified",
-	[BT_CLASS_RECIPIENT_POLICY] = "recipient-policy",
-	[BT_CLASS_SENDER_ISSUE] = "sender-issue",
-	[BT_CLASS_RECIPIENT_INVALID] = "recipient-invalid",
-	[BT_CLASS_RECIPIENT_TRANSIENT] = "recipient-transient",
-	[BT_CLASS_TRANSIENT] = "transient",
+    [BT_CLASS_UNCLASSIFIED] = "unclassified",
+    [BT_CLASS_RECIPIENT_POLICY] = "recipient-policy",
+    [BT_CLASS_SENDER_ISSUE] = "sender-issue",
+    [BT_CLASS_RECIPIENT_INVALID] = "recipient-invalid",
+    [BT_CLASS_RECIPIENT_TRANSIENT] = "recipient-transient",
+    [BT_CLASS_TRANSIENT] = "transient",
 };
 
 const char *class_name(enum bt_class c)

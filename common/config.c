@@ -17,16 +17,16 @@
 #include "config.h"
 
 enum config_type {
-	CT_STRING,   /* char * */
-	CT_PATH,     /* char *, relative to the config file's directory */
-	CT_OPTSTRING,/* char *, empty value means NULL */
-	CT_LIST,     /* struct config_list */
-	CT_DURATION, /* long seconds */
-	CT_SIZE,     /* size_t bytes */
-	CT_BOOL,     /* int */
-	CT_INT,      /* int, >= 1 */
-	CT_MODE,     /* int, octal file mode */
-	CT_FAILMODE, /* enum config_fail_mode */
+	CT_STRING,    /* char * */
+	CT_PATH,      /* char *, relative to the config file's directory */
+	CT_OPTSTRING, /* char *, empty value means NULL */
+	CT_LIST,      /* struct config_list */
+	CT_DURATION,  /* long seconds */
+	CT_SIZE,      /* size_t bytes */
+	CT_BOOL,      /* int */
+	CT_INT,       /* int, >= 1 */
+	CT_MODE,      /* int, octal file mode */
+	CT_FAILMODE,  /* enum config_fail_mode */
 };
 
 struct config_key {
@@ -40,25 +40,25 @@ struct config_key {
 #define LIFE(cls) (OFF(policy.lifetime) + (cls) * sizeof(long))
 
 static const struct config_key config_keys[] = {
-	{"Socket", CT_STRING, OFF(socket), "unix:/run/bouncetag/bouncetag.sock"},
-	{"SocketMode", CT_MODE, OFF(socket_mode), "0660"},
-	{"PidFile", CT_OPTSTRING, OFF(pid_file), ""},
-	{"Database", CT_PATH, OFF(database), "/var/lib/bouncetag/bouncetag.db"},
-	{"RulesFile", CT_PATH, OFF(rules_file), "/etc/bouncetag/rules.conf"},
-	{"DsnDaemonName", CT_LIST, OFF(dsn_names), "bouncetag-dsn"},
-	{"SubmissionDaemonName", CT_LIST, OFF(submission_names), "submission"},
-	{"LocalDaemonName", CT_LIST, OFF(local_names), "bouncetag-local"},
-	{"SuppressPolicyFor", CT_DURATION, LIFE(BT_CLASS_RECIPIENT_POLICY), "180d"},
-	{"SuppressInvalidFor", CT_DURATION, LIFE(BT_CLASS_RECIPIENT_INVALID), "365d"},
-	{"SuppressTransientFor", CT_DURATION, LIFE(BT_CLASS_RECIPIENT_TRANSIENT), "30d"},
-	{"TransientThreshold", CT_INT, OFF(policy.transient_threshold), "3"},
-	{"TransientWindow", CT_DURATION, OFF(policy.transient_window), "7d"},
-	{"StoreFailMode", CT_FAILMODE, OFF(store_fail_mode), "accept"},
-	{"MaxMessageSize", CT_SIZE, OFF(max_message_size), "4M"},
-	{"LearnInbound", CT_BOOL, OFF(learn_inbound), "yes"},
-	{"RejectText", CT_STRING, OFF(reject_text),
-	 "recipient suppressed by bouncetag (%t since %d); contact postmaster to release"},
-	{"Verbose", CT_BOOL, OFF(verbose), "no"},
+    {"Socket", CT_STRING, OFF(socket), "unix:/run/bouncetag/bouncetag.sock"},
+    {"SocketMode", CT_MODE, OFF(socket_mode), "0660"},
+    {"PidFile", CT_OPTSTRING, OFF(pid_file), ""},
+    {"Database", CT_PATH, OFF(database), "/var/lib/bouncetag/bouncetag.db"},
+    {"RulesFile", CT_PATH, OFF(rules_file), "/etc/bouncetag/rules.conf"},
+    {"DsnDaemonName", CT_LIST, OFF(dsn_names), "bouncetag-dsn"},
+    {"SubmissionDaemonName", CT_LIST, OFF(submission_names), "submission"},
+    {"LocalDaemonName", CT_LIST, OFF(local_names), "bouncetag-local"},
+    {"SuppressPolicyFor", CT_DURATION, LIFE(BT_CLASS_RECIPIENT_POLICY), "180d"},
+    {"SuppressInvalidFor", CT_DURATION, LIFE(BT_CLASS_RECIPIENT_INVALID), "365d"},
+    {"SuppressTransientFor", CT_DURATION, LIFE(BT_CLASS_RECIPIENT_TRANSIENT), "30d"},
+    {"TransientThreshold", CT_INT, OFF(policy.transient_threshold), "3"},
+    {"TransientWindow", CT_DURATION, OFF(policy.transient_window), "7d"},
+    {"StoreFailMode", CT_FAILMODE, OFF(store_fail_mode), "accept"},
+    {"MaxMessageSize", CT_SIZE, OFF(max_message_size), "4M"},
+    {"LearnInbound", CT_BOOL, OFF(learn_inbound), "yes"},
+    {"RejectText", CT_STRING, OFF(reject_text),
+     "recipient suppressed by bouncetag (%t since %d); contact postmaster to release"},
+    {"Verbose", CT_BOOL, OFF(verbose), "no"},
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -212,7 +212,7 @@ static char *config_resolve_path(const char *cfpath, const char *value)
 }
 
 static void config_errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void config_errf(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -225,7 +225,7 @@ static void config_errf(char *err, size_t errlen, const char *fmt, ...)
 
 /* Set one key; on a bad value, write what was expected into why. */
 static int config_set(struct config *cf, const struct config_key *k, const char *value,
-		      const char **why)
+                      const char **why)
 {
 	char *base = (char *)cf;
 	char **sp = (char **)(base + k->offset);
@@ -386,11 +386,12 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 			rc = -1;
 		} else if (seen[i]) {
 			config_errf(err, errlen, "%s:%d: key '%s' is set twice", path, lineno,
-				    config_keys[i].name);
+			            config_keys[i].name);
 			rc = -1;
 		} else if (config_set(cf, &config_keys[i], value, &why) < 0) {
 			config_errf(err, errlen, "%s:%d: bad value '%s' for %s: expected %s", path,
-				    lineno, value, config_keys[i].name, why ? why : "(out of memory)");
+			            lineno, value, config_keys[i].name,
+			            why ? why : "(out of memory)");
 			rc = -1;
 		}
 		if (i < NKEYS)
@@ -479,7 +480,9 @@ void config_dump(const struct config *cf, void *vfp)
 			fprintf(fp, "%04o\n", *(const int *)p);
 			break;
 		case CT_FAILMODE:
-			fprintf(fp, "%s\n", cf->store_fail_mode == CONFIG_FAIL_TEMPFAIL ? "tempfail" : "accept");
+			fprintf(fp, "%s\n",
+			        cf->store_fail_mode == CONFIG_FAIL_TEMPFAIL ? "tempfail"
+			                                                    : "accept");
 			break;
 		}
 	}

@@ -27,7 +27,7 @@ void msg_close(void)
 }
 
 static void msg_vlog(int prio, const char *label, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 
 static void msg_vlog(int prio, const char *label, const char *fmt, va_list ap)
 {
