@@ -18,7 +18,7 @@
  *	An enhanced status is "c.s.d" with c one of 2, 4, 5 and s, d of one
  *	to three digits (RFC 3463; Microsoft uses 5.7.129, 4.7.650), standing
  *	alone as a word: not part of an IP address or version ("1.2.3.4",
- *	"v5.1.0", "4.16.55.1"). When both code and status exist their classes
+ *	"v5.1.0", "4.16.55.1", "2.0.0-rc1"). When both code and status exist their classes
  *	must agree, else the status is dropped and the code kept.
  */
 #include <ctype.h>
@@ -96,7 +96,9 @@ static size_t status_at(const char *s, int prev, char status[REPLY_STATUS_MAX])
 		if (nd == 0 || isdigit((unsigned char)s[i]))
 			return 0;
 	}
-	if (word_char((unsigned char)s[i]) || (s[i] == '.' && isdigit((unsigned char)s[i + 1])))
+	/* "5.1.1." ends a sentence; "4.16.55.1" and "2.0.0-rc1" are not statuses */
+	if (word_char((unsigned char)s[i]) || (s[i] == '.' && isdigit((unsigned char)s[i + 1])) ||
+	    (s[i] == '-' && word_char((unsigned char)s[i + 1])))
 		return 0;
 	memcpy(status, s, i);
 	status[i] = 0;
