@@ -696,10 +696,12 @@ static int rule_matches(const struct rules *rs, const struct rule *r, const char
 		rc = pcre2_match(r->re, (PCRE2_SPTR)subj, len, 0, PCRE2_NO_JIT, md, rs->mctx);
 	if (rc >= 0)
 		return 1;
-	if (rc != PCRE2_ERROR_NOMATCH)
-		msg_warn("rule '%s' (%s:%d): match error %d on a %zu-byte text; "
-		         "treated as no match",
-		         r->id, rs->file, r->line, rc, len);
+	if (rc != PCRE2_ERROR_NOMATCH) {
+		PCRE2_UCHAR why[120];
+		pcre2_get_error_message(rc, why, sizeof(why));
+		msg_warn("rule '%s' (%s:%d) on a %zu-byte text: %s; treated as no match", r->id,
+		         rs->file, r->line, len, (const char *)why);
+	}
 	return 0;
 }
 
