@@ -239,9 +239,16 @@ static char *conv_plain(struct dsn_ctx *ctx, const char *v)
 	return value_untyped(ctx, v, 0);
 }
 
+/* An address; "rfc822;" or "<>" alone names no one and gives NULL. */
 static char *conv_addr(struct dsn_ctx *ctx, const char *v)
 {
-	return value_untyped(ctx, v, 1);
+	char *a = value_untyped(ctx, v, 1);
+
+	if (a != NULL && *a == 0) {
+		free(a);
+		return NULL;
+	}
+	return a;
 }
 
 static char *conv_trim(struct dsn_ctx *ctx, const char *v)

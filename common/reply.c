@@ -169,6 +169,8 @@ static size_t continuation_len(const char *w, const struct reply *r, int *hyphen
 	i = w[3] ? 4 : 3;
 	sl = status_at(w + i, ' ', st);
 	if (w[3] == '-') {
+		if (sl == 0 && isdigit((unsigned char)w[4]))
+			return 0; /* "call 550-1234": a number in prose */
 		*hyphen = 1;
 		return i + sl + (sl && w[i + sl] == ' ');
 	}

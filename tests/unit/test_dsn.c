@@ -326,6 +326,20 @@ static void test_report_part_without_recipient_gives_zero(void **state)
 	assert_null(rep.reporting_mta); /* nothing to free */
 }
 
+static void test_empty_recipient_field_names_no_one(void **state)
+{
+	(void)state;
+	static const char msg[] = "Content-Type: message/delivery-status\n\n"
+	                          "Final-Recipient: rfc822;\nOriginal-Recipient: rfc822; <>\n"
+	                          "Action: failed\n\n"
+	                          "Final-Recipient: rfc822; <real@y.example>\nAction: failed\n";
+	struct dsn_report rep;
+
+	assert_int_equal(report_from(msg, sizeof(msg) - 1, &rep), 1);
+	assert_string_equal(rep.rcpts[0].final_recipient, "real@y.example");
+	dsn_free(&rep);
+}
+
 static void test_status_comment_and_missing_diagnostic_type_are_handled(void **state)
 {
 	(void)state;
@@ -458,6 +472,7 @@ int main(void)
 	    cmocka_unit_test(test_global_delivery_status_with_utf8_is_read),
 	    cmocka_unit_test(test_message_without_report_part_gives_zero),
 	    cmocka_unit_test(test_report_part_without_recipient_gives_zero),
+	    cmocka_unit_test(test_empty_recipient_field_names_no_one),
 	    cmocka_unit_test(test_status_comment_and_missing_diagnostic_type_are_handled),
 	    cmocka_unit_test(test_postfix_local_delivery_failure_keeps_x_unix_type),
 	    cmocka_unit_test(test_gmail_rejection_relayed_by_postfix_is_one_recipient),

@@ -148,6 +148,7 @@ static const struct reply_case cases[] = {
     {"550 sorry, no mailbox here", 550, "", "sorry, no mailbox here"},
     {"550 5.7.1 Daily limit of 550 messages exceeded", 550, "5.7.1",
      "Daily limit of 550 messages exceeded"},
+    {"550 Unknown user; call 550-1234 for help", 550, "", "Unknown user; call 550-1234 for help"},
     {"554 5.7.1 Service unavailable; Client host [192.0.2.99] blocked using "
      "b.barracudacentral.org; http://www.barracudanetworks.com/reputation/?pr=1&ip=192.0.2.99",
      554, "5.7.1",
