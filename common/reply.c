@@ -13,13 +13,14 @@
  *	   "550-" (with an optional status after it) anywhere, "550 5.7.1"
  *	   when code and status both repeat, and a bare "550 " only as the
  *	   last line of a reply that had "550-" lines. A number that merely
- *	   equals the code in prose ("limit of 550 messages") stays.
+ *	   equals the code in prose ("limit of 550 messages", "call
+ *	   550-1234") stays.
  *
  *	An enhanced status is "c.s.d" with c one of 2, 4, 5 and s, d of one
  *	to three digits (RFC 3463; Microsoft uses 5.7.129, 4.7.650), standing
  *	alone as a word: not part of an IP address or version ("1.2.3.4",
- *	"v5.1.0", "4.16.55.1", "2.0.0-rc1"). When both code and status exist their classes
- *	must agree, else the status is dropped and the code kept.
+ *	"v5.1.0", "4.16.55.1", "2.0.0-rc1"). When both code and status exist
+ *	their classes must agree, else the status is dropped and the code kept.
  */
 #include <ctype.h>
 #include <stdlib.h>
