@@ -665,7 +665,8 @@ static char *subject_build(const struct classify_input *in, size_t *lenp)
 	char *buf;
 	size_t pos = 0;
 
-	if ((buf = malloc(cap + 1)) == NULL)
+	/* calloc: the JIT may read whole words past the end of the subject. */
+	if ((buf = calloc(1, cap + 1)) == NULL)
 		return NULL;
 	if (in->reply_code > 0 && in->reply_code < 1000)
 		pos = (size_t)snprintf(buf, cap, "%d ", in->reply_code);
