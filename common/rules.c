@@ -324,7 +324,8 @@ static int set_field(struct parse *p, const char *key, const char *value)
 	                   key);
 }
 
-static const char *trim(char *s, size_t *len)
+/* Trim white space in place; returns the start, *len becomes the new length. */
+static char *trim(char *s, size_t *len)
 {
 	size_t n = *len;
 
@@ -356,9 +357,9 @@ static int parse_line(struct parse *p, char *line, size_t len)
 	if ((eq = strchr(line, '=')) == NULL)
 		return parse_error(p, p->lineno, "expected 'field = value'");
 	klen = (size_t)(eq - line);
-	key = (char *)trim(line, &klen);
+	key = trim(line, &klen);
 	vlen = len - (size_t)(eq + 1 - line);
-	value = (char *)trim(eq + 1, &vlen);
+	value = trim(eq + 1, &vlen);
 	if (klen == 0)
 		return parse_error(p, p->lineno, "missing field name before '='");
 	if (vlen == 0)
@@ -375,7 +376,7 @@ static int parse_buf(struct parse *p, const char *buf, size_t len)
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - buf) : len;
 		size_t n = end - pos;
-		const char *t;
+		char *t;
 
 		p->lineno++;
 		if (n > RULES_LINE_MAX)
@@ -389,7 +390,7 @@ static int parse_buf(struct parse *p, const char *buf, size_t len)
 		t = trim(line, &n);
 		if (n == 0 || t[0] == '#')
 			continue;
-		if (parse_line(p, (char *)t, n) < 0)
+		if (parse_line(p, t, n) < 0)
 			return -1;
 	}
 	return rule_finish(p);
@@ -468,69 +469,67 @@ struct status_entry {
 	const char *reason;
 };
 
-#define ONE(k, s, d, c, r)                                                                         \
-	{                                                                                          \
-		k, s, d, d, BT_CLASS_##c, r                                                        \
-	}
-
 static const struct status_entry status_table[] = {
     /* 5.7.1 and 5.7.0 carry every kind of policy: only the text decides. */
-    ONE(5, 7, 0, UNCLASSIFIED, "status-5.7.0"),
-    ONE(5, 7, 1, UNCLASSIFIED, "status-5.7.1"),
+    {5, 7, 0, 0, BT_CLASS_UNCLASSIFIED, "status-5.7.0"},
+    {5, 7, 1, 1, BT_CLASS_UNCLASSIFIED, "status-5.7.1"},
 
     /* RFC 3463 addressing; 5.1.10 is Microsoft's RecipientNotFound. */
-    ONE(5, 1, 0, RECIPIENT_INVALID, "status-5.1.0"),
-    ONE(5, 1, 1, RECIPIENT_INVALID, "status-5.1.1"),
-    ONE(5, 1, 2, RECIPIENT_INVALID, "status-5.1.2"),
-    ONE(5, 1, 3, RECIPIENT_INVALID, "status-5.1.3"),
-    ONE(5, 1, 6, RECIPIENT_INVALID, "status-5.1.6"),
-    ONE(5, 1, 10, RECIPIENT_INVALID, "status-5.1.10"),
-    ONE(5, 1, 7, SENDER_ISSUE, "status-5.1.7"),
-    ONE(5, 1, 8, SENDER_ISSUE, "status-5.1.8"),
-    ONE(5, 1, 90, SENDER_ISSUE, "status-5.1.90"),
+    {5, 1, 0, 0, BT_CLASS_RECIPIENT_INVALID, "status-5.1.0"},
+    {5, 1, 1, 1, BT_CLASS_RECIPIENT_INVALID, "status-5.1.1"},
+    {5, 1, 2, 2, BT_CLASS_RECIPIENT_INVALID, "status-5.1.2"},
+    {5, 1, 3, 3, BT_CLASS_RECIPIENT_INVALID, "status-5.1.3"},
+    {5, 1, 6, 6, BT_CLASS_RECIPIENT_INVALID, "status-5.1.6"},
+    {5, 1, 10, 10, BT_CLASS_RECIPIENT_INVALID, "status-5.1.10"},
+    {5, 1, 7, 7, BT_CLASS_SENDER_ISSUE, "status-5.1.7"},
+    {5, 1, 8, 8, BT_CLASS_SENDER_ISSUE, "status-5.1.8"},
+    {5, 1, 90, 90, BT_CLASS_SENDER_ISSUE, "status-5.1.90"},
 
-    /* Mailbox status. */
-    ONE(5, 2, 1, RECIPIENT_INVALID, "status-5.2.1"),
-    ONE(4, 2, 1, RECIPIENT_TRANSIENT, "status-4.2.1"),
-    ONE(4, 2, 2, RECIPIENT_TRANSIENT, "status-4.2.2"),
-    ONE(5, 2, 2, RECIPIENT_TRANSIENT, "status-5.2.2"),
-    ONE(5, 2, 3, SENDER_ISSUE, "status-5.2.3"),
-    ONE(5, 2, 121, SENDER_ISSUE, "status-5.2.121"),
-    ONE(5, 2, 122, SENDER_ISSUE, "status-5.2.122"),
+    /* Mailbox status. 4.2.1 is Gmail's "receiving mail too quickly". */
+    {5, 2, 1, 1, BT_CLASS_RECIPIENT_INVALID, "status-5.2.1"},
+    {4, 2, 1, 1, BT_CLASS_RECIPIENT_TRANSIENT, "status-4.2.1"},
+    {4, 2, 2, 2, BT_CLASS_RECIPIENT_TRANSIENT, "status-4.2.2"},
+    {5, 2, 2, 2, BT_CLASS_RECIPIENT_TRANSIENT, "status-5.2.2"},
+    {5, 2, 3, 3, BT_CLASS_SENDER_ISSUE, "status-5.2.3"},
+    {5, 2, 121, 121, BT_CLASS_SENDER_ISSUE, "status-5.2.121"},
+    {5, 2, 122, 122, BT_CLASS_SENDER_ISSUE, "status-5.2.122"},
 
     /* Mail system and routing. 5.4.1 is Microsoft's "Access denied" for
      * a recipient its directory does not know; 5.4.4 "unable to route". */
-    ONE(5, 3, 4, SENDER_ISSUE, "status-5.3.4"),
+    {5, 3, 4, 4, BT_CLASS_SENDER_ISSUE, "status-5.3.4"},
     {5, 3, -1, -1, BT_CLASS_TRANSIENT, "status-5.3.x"},
-    ONE(5, 4, 1, RECIPIENT_INVALID, "status-5.4.1"),
-    ONE(5, 4, 4, RECIPIENT_INVALID, "status-5.4.4"),
+    {5, 4, 1, 1, BT_CLASS_RECIPIENT_INVALID, "status-5.4.1"},
+    {5, 4, 4, 4, BT_CLASS_RECIPIENT_INVALID, "status-5.4.4"},
     {5, 4, -1, -1, BT_CLASS_TRANSIENT, "status-5.4.x"},
 
     /* Media: the message we sent was refused for what it contains. */
     {5, 6, -1, -1, BT_CLASS_SENDER_ISSUE, "status-5.6.x"},
 
-    /* Security and policy (RFC 3463, RFC 7372, IANA registry). */
-    ONE(5, 7, 13, RECIPIENT_INVALID, "status-5.7.13"),
-    ONE(5, 7, 12, RECIPIENT_POLICY, "status-5.7.12"),
-    ONE(5, 7, 124, RECIPIENT_POLICY, "status-5.7.124"),
-    ONE(5, 7, 129, RECIPIENT_POLICY, "status-5.7.129"),
+    /* Security and policy (RFC 3463, RFC 7372, IANA registry). 5.7.13 is
+     * "user account disabled"; 5.7.12 and 5.7.124-5.7.136 are Microsoft's
+     * delivery restrictions (internal senders or listed senders only). */
+    {5, 7, 13, 13, BT_CLASS_RECIPIENT_INVALID, "status-5.7.13"},
+    {5, 7, 12, 12, BT_CLASS_RECIPIENT_POLICY, "status-5.7.12"},
+    {5, 7, 124, 124, BT_CLASS_RECIPIENT_POLICY, "status-5.7.124"},
+    {5, 7, 129, 129, BT_CLASS_RECIPIENT_POLICY, "status-5.7.129"},
     {5, 7, 130, 136, BT_CLASS_RECIPIENT_POLICY, "status-5.7.13x"},
     {5, 7, 3, 11, BT_CLASS_SENDER_ISSUE, "status-5.7.x-security"},
     {5, 7, 20, 28, BT_CLASS_SENDER_ISSUE, "status-5.7.x-auth"},
 
     /* Microsoft 365 protection families. */
-    ONE(5, 7, 507, RECIPIENT_POLICY, "status-5.7.507"),
-    ONE(5, 7, 513, RECIPIENT_POLICY, "status-5.7.513"),
+    {5, 7, 507, 507, BT_CLASS_RECIPIENT_POLICY, "status-5.7.507"},
+    {5, 7, 513, 513, BT_CLASS_RECIPIENT_POLICY, "status-5.7.513"},
     {5, 7, 501, 503, BT_CLASS_SENDER_ISSUE, "status-5.7.5xx"},
-    ONE(5, 7, 506, SENDER_ISSUE, "status-5.7.506"),
+    {5, 7, 506, 506, BT_CLASS_SENDER_ISSUE, "status-5.7.506"},
     {5, 7, 508, 512, BT_CLASS_SENDER_ISSUE, "status-5.7.5xx"},
-    ONE(5, 7, 515, SENDER_ISSUE, "status-5.7.515"),
-    ONE(5, 7, 520, SENDER_ISSUE, "status-5.7.520"),
+    {5, 7, 515, 515, BT_CLASS_SENDER_ISSUE, "status-5.7.515"},
+    {5, 7, 520, 520, BT_CLASS_SENDER_ISSUE, "status-5.7.520"},
     {5, 7, 606, 649, BT_CLASS_SENDER_ISSUE, "status-5.7.6xx"},
     {5, 7, 700, 750, BT_CLASS_SENDER_ISSUE, "status-5.7.7xx"},
 
-    /* Transient: specific 4.7.x reputation, authentication and rate codes
-     * (Gmail 4.7.23-4.7.28, Microsoft 4.7.5xx/6xx throttling). */
+    /* 4.x.x is transient, except the 4.7.x reputation, authentication and
+     * rate codes that name our fault (Gmail 4.7.23-4.7.28, Microsoft
+     * 4.7.5xx/6xx throttling). */
     {4, 7, 23, 28, BT_CLASS_SENDER_ISSUE, "status-4.7.x-auth-rate"},
     {4, 7, 500, 699, BT_CLASS_SENDER_ISSUE, "status-4.7.x-throttled"},
     {4, -1, -1, -1, BT_CLASS_TRANSIENT, "status-4.x.x"},
