@@ -16,13 +16,28 @@ static char *bounce_strdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* A DSN Status field is used only when it has the X.Y.Z shape. */
+/* Digits at s, at most max of them; returns how many (0 when none). */
+static size_t bounce_digits(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && isdigit((unsigned char)s[n]))
+		n++;
+	return isdigit((unsigned char)s[n]) ? 0 : n;
+}
+
+/* A DSN Status field is used only when it has the X.Y.Z shape (RFC 3463). */
 static int bounce_status_ok(const char *s)
 {
-	int a, b, c, n = 0;
+	size_t n;
 
-	return s && sscanf(s, "%1d.%3d.%3d%n", &a, &b, &c, &n) == 3 && s[n] == 0 &&
-	       (a == 2 || a == 4 || a == 5);
+	if (s == NULL || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
+		return 0;
+	s += 2;
+	if ((n = bounce_digits(s, 3)) == 0 || s[n] != '.')
+		return 0;
+	s += n + 1;
+	return (n = bounce_digits(s, 3)) > 0 && s[n] == 0;
 }
 
 /* Classify one reply; fills status, reply_code and verdict of r. */
@@ -140,7 +155,7 @@ void bounce_result_free(struct bounce_result *r)
 
 void bounce_free(struct bounce *b)
 {
-	for (size_t i = 0; i < b->nresults; i++)
+	for (size_t i = 0; b->results && i < b->nresults; i++)
 		bounce_result_free(&b->results[i]);
 	free(b->results);
 	free(b->reporting_mta);

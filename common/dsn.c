@@ -196,7 +196,7 @@ static void rcpt_free(struct dsn_rcpt *r)
 	free(r->diagnostic_type);
 	free(r->diagnostic);
 	free(r->last_attempt);
-	memset(r, 0, sizeof(*r));
+	*r = (struct dsn_rcpt){0};
 }
 
 /* Finish the current recipient: keep it if it names one, else drop it. */

@@ -551,7 +551,9 @@ static struct mail_part *part_new(struct mail_ctx *ctx)
 
 static int add_child(struct mail_ctx *ctx, struct mail_part *p, size_t *cap, struct mail_part *c)
 {
-	if (grow((void **)&p->children, cap, p->nchildren + 1, sizeof(*p->children)) < 0) {
+	/* the elements are pointers: sizeof(*p->children) is meant */
+	if (grow((void **)&p->children, cap, p->nchildren + 1,
+		 sizeof(*p->children)) < 0) { /* NOLINT(bugprone-sizeof-expression) */
 		ctx->oom = 1;
 		return -1;
 	}

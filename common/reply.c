@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "reply.h"
 
 /* A diagnostic type longer than this is prose, not a type. */
@@ -133,7 +135,7 @@ static size_t lead_parse(const char *s, struct reply *out, int *hyphen)
 	}
 	if ((sl = status_at(s + i, i ? ' ' : 0, st)) > 0) {
 		if (out->code == 0 || st[0] == s[0])
-			strcpy(out->status, st);
+			snprintf(out->status, sizeof(out->status), "%s", st);
 		i += sl;
 		while (s[i] == ' ')
 			i++;

@@ -94,7 +94,7 @@ enum learn_outcome learn_message(const struct snapshot *snap, const char *buf, s
 		goto done;
 	evs = calloc(b.nresults, sizeof(*evs));
 	keys = calloc(b.nresults, sizeof(*keys));
-	which = calloc(b.nresults, sizeof(*which));
+	which = calloc(b.nresults, sizeof(*which)); /* NOLINT(bugprone-sizeof-expression) */
 	if (evs == NULL || keys == NULL || which == NULL) {
 		msg_error("%s: out of memory", queue_id);
 		out = trusted ? LEARN_STORE_FAILED : LEARN_NOTHING;

@@ -6,9 +6,10 @@
 set -u
 build=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
+case $build in /*) ;; *) build=$top/$build ;; esac
 tmp=$(mktemp -d /tmp/bouncetag-cli-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-bt="$top/$build/bouncetag"
+bt="$build/bouncetag"
 printf 'Database %s/bt.db\nRulesFile %s/conf/rules.conf\n' "$tmp" "$top" > "$tmp/bt.conf"
 export BOUNCETAG_CONFIG="$tmp/bt.conf"
 passed=0

@@ -7,6 +7,7 @@
 set -u
 build=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
+case $build in /*) ;; *) build=$top/$build ;; esac
 tmp=$(mktemp -d /tmp/bouncetag-milter-test.XXXXXX)
 pids=""
 
@@ -29,7 +30,7 @@ CONF
 }
 
 start_milter() {
-	"$top/$build/bouncetag-milter" -f -c "$tmp/$1.conf" 2> "$tmp/$1.log" &
+	"$build/bouncetag-milter" -f -c "$tmp/$1.conf" 2> "$tmp/$1.log" &
 	pids="$pids $!"
 	i=0
 	while [ ! -S "$tmp/$1.sock" ]; do
@@ -55,7 +56,7 @@ for script in "$top"/tests/milter/[0-9]*.lua; do
 	*) inst=main ;;
 	esac
 	if miltertest -s "$script" -D LIB="$top/tests/milter/lib.lua" -D FIX="$top/tests/fixtures" \
-		-D SOCK="unix:$tmp/$inst.sock" -D CLI="$top/$build/bouncetag --config $tmp/$inst.conf" \
+		-D SOCK="unix:$tmp/$inst.sock" -D CLI="$build/bouncetag --config $tmp/$inst.conf" \
 		-D MKSTORE="mkdir -p $tmp/outage-store" > "$tmp/$name.out" 2>&1; then
 		echo "PASS $name"
 		passed=$((passed + 1))
