@@ -2,16 +2,7 @@
  * test_mail - the MIME walk (common/mail.c): line ends, folding, multipart
  * structure, transfer decodings, limits and hostile input.
  */
-/* testutil.h's fixture_read() trips gcc -O2 -Wmaybe-uninitialized (its
- * "long n" after fail_msg()); reported to its owner, silenced here only. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include "testutil.h"
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 #include <string.h>
 
