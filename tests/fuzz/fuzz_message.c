@@ -1,0 +1,310 @@
+/*
+ * fuzz_message - the milter's learn path on arbitrary bytes: mail_parse(),
+ * dsn_parse() and bounce_analyse() with the shipped rules.
+ *
+ * Invariants checked (all stated in mail.h, dsn.h, bounce.h, addr.h):
+ *	- mail_parse() never fails short of memory; the tree it gives has
+ *	  m->nparts parts, at most max_parts of them (the root always
+ *	  exists), nested at most max_depth deep, at most max_headers
+ *	  header fields per part and max_header_bytes per field, every type
+ *	  a lowercased "type/subtype", every body NUL-terminated at body_len;
+ *	- header names are non-empty tokens; header values are unfolded, do
+ *	  not start with white space (they may end with it when a NUL byte
+ *	  cuts them short), and carry no line end at all unless a transfer
+ *	  encoding above them produced it (see the note below);
+ *	- the same input parsed with small limits respects those limits and
+ *	  sets m->limited / m->truncated when it had to;
+ *	- dsn_parse() returns nrcpts, and every recipient names a Final- or
+ *	  Original-Recipient; Action is lowercased; Status is one word;
+ *	- bounce_analyse() gives one result per DSN recipient, in order, with
+ *	  the raw recipient of that DSN recipient, a non-NULL diagnostic, a
+ *	  status of the c.s.d shape, a reply code of 0 or 200..599, a valid
+ *	  verdict, and a normalised recipient that normalises to itself;
+ *	- bounce_dedup_key() is 32 hex digits, present exactly when the
+ *	  report has an identity and the result a recipient;
+ *	- line ends do not matter: the same message with its line ends
+ *	  rewritten to CRLF or to lone CR gives the same results, field by
+ *	  field, and the same dedup keys (mail.h: line ends are normalised
+ *	  first).
+ *
+ * Note: base64 and quoted-printable content decodes to whatever bytes it
+ *	holds, CR included, and enclosed parts are parsed from those bytes, so
+ *	the "LF only" checks stop at the first encoded ancestor.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "bounce.h"
+#include "dsn.h"
+#include "fuzz_util.h"
+#include "mail.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct rules *shipped;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	shipped = fuzz_rules_shipped();
+	return 0;
+}
+
+/* Limits small enough that every limit path is reached; chosen from the size. */
+static struct mail_limits small_limits(size_t size)
+{
+	struct mail_limits lim;
+
+	lim.max_bytes = size > 64 ? size - size % 61 : size + 1;
+	lim.max_parts = 1 + size % 7;
+	lim.max_depth = size % 5;
+	lim.max_headers = 1 + size % 11;
+	lim.max_header_bytes = 1 + size % 97;
+	return lim;
+}
+
+static int has_line_end(const char *s, size_t n)
+{
+	return memchr(s, '\r', n) != NULL || memchr(s, '\n', n) != NULL;
+}
+
+static void check_header(const struct mail_header *h, const struct mail_limits *lim, int encoded)
+{
+	size_t vl;
+
+	FUZZ_ASSERT(h->name != NULL && h->value != NULL);
+	FUZZ_ASSERT(h->name[0] != 0);
+	for (const char *c = h->name; *c; c++)
+		FUZZ_ASSERT((unsigned char)*c > ' ' && (unsigned char)*c < 127 && *c != ':');
+	vl = strlen(h->value);
+	FUZZ_ASSERT(vl <= lim->max_header_bytes);
+	/* only the start: a NUL byte may end the value just after a space */
+	FUZZ_ASSERT(h->value[0] != ' ' && h->value[0] != '\t');
+	if (!encoded)
+		FUZZ_ASSERT(!has_line_end(h->value, vl));
+}
+
+/* Check one part and those below it; returns the number of parts. */
+static size_t check_part(const struct mail_part *p, size_t depth, const struct mail_limits *lim,
+                         int encoded)
+{
+	const char *cte = mail_part_header(p, "Content-Transfer-Encoding");
+	size_t n = 1;
+	char *b;
+
+	FUZZ_ASSERT(depth <= lim->max_depth || depth == 0);
+	FUZZ_ASSERT(p->nheaders <= lim->max_headers);
+	for (size_t i = 0; i < p->nheaders; i++)
+		check_header(&p->headers[i], lim, encoded);
+	FUZZ_ASSERT(p->type != NULL && p->body != NULL);
+	FUZZ_ASSERT(strchr(p->type, '/') != NULL && strchr(p->type, '/') == strrchr(p->type, '/'));
+	FUZZ_ASSERT(p->type[0] != '/' && p->type[strlen(p->type) - 1] != '/');
+	for (const char *c = p->type; *c; c++)
+		FUZZ_ASSERT(!(*c >= 'A' && *c <= 'Z') && (unsigned char)*c > ' ');
+	FUZZ_ASSERT(p->body[p->body_len] == 0);
+	if (p->nchildren > 0)
+		FUZZ_ASSERT(p->children != NULL);
+	/* the accessors on every part: they must not read outside it */
+	b = mail_part_param(p, "boundary");
+	free(b);
+	b = mail_part_param(p, "report-type");
+	free(b);
+	if (cte != NULL && (strcasestr(cte, "base64") || strcasestr(cte, "quoted-printable")))
+		encoded = 1;
+	if (!encoded && p->nchildren == 0)
+		FUZZ_ASSERT(memchr(p->body, '\r', p->body_len) == NULL);
+	for (size_t i = 0; i < p->nchildren; i++) {
+		FUZZ_ASSERT(p->children[i] != NULL);
+		n += check_part(p->children[i], depth + 1, lim, encoded);
+	}
+	if (p->nchildren > 0)
+		FUZZ_ASSERT(mail_find_below(p, p->children[0]->type) == p->children[0]);
+	return n;
+}
+
+static void check_tree(const struct mail *m, const struct mail_limits *lim)
+{
+	size_t n;
+
+	FUZZ_ASSERT(m != NULL && m->root != NULL);
+	n = check_part(m->root, 0, lim, 0);
+	FUZZ_ASSERT(n == m->nparts);
+	FUZZ_ASSERT(n <= lim->max_parts || n == 1);
+	FUZZ_ASSERT(mail_find(m, m->root->type) == m->root);
+}
+
+static void check_report(const struct dsn_report *rep, int n)
+{
+	FUZZ_ASSERT(n >= 0);
+	FUZZ_ASSERT((size_t)n == rep->nrcpts);
+	for (size_t i = 0; i < rep->nrcpts; i++) {
+		const struct dsn_rcpt *r = &rep->rcpts[i];
+
+		FUZZ_ASSERT(r->final_recipient != NULL || r->original_recipient != NULL);
+		if (r->action != NULL)
+			for (const char *c = r->action; *c; c++)
+				FUZZ_ASSERT(!(*c >= 'A' && *c <= 'Z'));
+		if (r->status != NULL)
+			FUZZ_ASSERT(strpbrk(r->status, " \t\r\n") == NULL);
+	}
+}
+
+static void check_recipient(const char *a)
+{
+	char again[ADDR_MAX];
+	const char *at;
+
+	if (a == NULL)
+		return;
+	FUZZ_ASSERT(strlen(a) < ADDR_MAX);
+	FUZZ_ASSERT((at = strchr(a, '@')) != NULL && at == strrchr(a, '@'));
+	FUZZ_ASSERT(at > a && at[1] != 0);
+	for (const char *c = a; *c; c++)
+		FUZZ_ASSERT((unsigned char)*c > ' ' && *c != 127 && !(*c >= 'A' && *c <= 'Z'));
+	FUZZ_ASSERT(addr_normalise(a, again, sizeof(again)) == 0 && strcmp(a, again) == 0);
+}
+
+static void check_key(const struct bounce *b, const struct bounce_result *r)
+{
+	char *key = bounce_dedup_key(b, r);
+	int has_id = b->queue_id || b->envelope_id || b->orig_message_id;
+
+	FUZZ_ASSERT((key != NULL) == (has_id && r->recipient != NULL));
+	if (key != NULL) {
+		FUZZ_ASSERT(strlen(key) == 32 && strspn(key, "0123456789abcdef") == 32);
+		free(key);
+	}
+}
+
+static void check_bounce(const struct bounce *b, int n, const struct dsn_report *rep, int nrep)
+{
+	FUZZ_ASSERT(n == nrep);
+	FUZZ_ASSERT((size_t)n == b->nresults);
+	FUZZ_ASSERT(b->is_report == (n > 0));
+	for (size_t i = 0; i < b->nresults; i++) {
+		const struct bounce_result *r = &b->results[i];
+		const struct dsn_rcpt *d = &rep->rcpts[i];
+		const char *raw = d->final_recipient ? d->final_recipient : d->original_recipient;
+
+		FUZZ_ASSERT(r->diagnostic != NULL);
+		FUZZ_ASSERT(strcmp(r->diagnostic, d->diagnostic ? d->diagnostic : "") == 0);
+		FUZZ_ASSERT(r->raw_recipient != NULL && strcmp(r->raw_recipient, raw) == 0);
+		fuzz_check_status(r->status);
+		FUZZ_ASSERT(r->reply_code == 0 || (r->reply_code >= 200 && r->reply_code <= 599));
+		fuzz_check_verdict(&r->verdict);
+		check_recipient(r->recipient);
+		check_key(b, r);
+	}
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* The same report field by field; dedup keys included. */
+static void check_same(const struct bounce *a, const struct bounce *b)
+{
+	FUZZ_ASSERT(a->nresults == b->nresults);
+	FUZZ_ASSERT(a->is_report == b->is_report);
+	FUZZ_ASSERT(same_str(a->reporting_mta, b->reporting_mta));
+	FUZZ_ASSERT(same_str(a->queue_id, b->queue_id));
+	FUZZ_ASSERT(same_str(a->orig_message_id, b->orig_message_id));
+	FUZZ_ASSERT(same_str(a->orig_subject, b->orig_subject));
+	for (size_t i = 0; i < a->nresults; i++) {
+		const struct bounce_result *x = &a->results[i], *y = &b->results[i];
+		char *kx = bounce_dedup_key(a, x), *ky = bounce_dedup_key(b, y);
+
+		FUZZ_ASSERT(same_str(x->recipient, y->recipient));
+		FUZZ_ASSERT(same_str(x->action, y->action));
+		FUZZ_ASSERT(strcmp(x->status, y->status) == 0);
+		FUZZ_ASSERT(x->reply_code == y->reply_code);
+		FUZZ_ASSERT(strcmp(x->diagnostic, y->diagnostic) == 0);
+		FUZZ_ASSERT(fuzz_same_verdict(&x->verdict, &y->verdict));
+		FUZZ_ASSERT(same_str(kx, ky));
+		free(kx);
+		free(ky);
+	}
+}
+
+/*
+ * The input with every line end made CRLF (odd sizes) or a lone CR (even
+ * sizes). CRLF, lone CR and lone LF all count as one line end, so the
+ * result has the same lines as the input.
+ */
+static char *eol_variant(const uint8_t *data, size_t size, size_t *outlen)
+{
+	char *out = malloc(2 * size + 1);
+	int crlf = size % 2 == 1;
+	size_t j = 0;
+
+	if (out == NULL)
+		abort();
+	for (size_t i = 0; i < size; i++) {
+		int eol = data[i] == '\n' || data[i] == '\r';
+
+		if (data[i] == '\r' && i + 1 < size && data[i + 1] == '\n')
+			i++;
+		if (!eol) {
+			out[j++] = (char)data[i];
+			continue;
+		}
+		out[j++] = '\r';
+		if (crlf)
+			out[j++] = '\n';
+	}
+	*outlen = j;
+	return out;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *buf = (const char *)data;
+	struct mail_limits small = small_limits(size);
+	struct mail *m;
+	struct dsn_report rep, rep2;
+	struct bounce b, b2;
+	char err[256], *var;
+	size_t varlen;
+	int nrep, n, n2;
+
+	/* the learn path as dsn.h describes it, with the default limits */
+	FUZZ_ASSERT(mail_parse(buf, size, NULL, &m, err, sizeof(err)) == 0);
+	check_tree(m, &mail_limits_default);
+	FUZZ_ASSERT(!m->truncated);
+	nrep = dsn_parse(m, &rep);
+	check_report(&rep, nrep);
+	mail_free(m);
+
+	/* the same bytes under small limits */
+	FUZZ_ASSERT(mail_parse(buf, size, &small, &m, err, sizeof(err)) == 0);
+	check_tree(m, &small);
+	FUZZ_ASSERT(m->truncated == (size > small.max_bytes));
+	n = dsn_parse(m, &rep2);
+	check_report(&rep2, n);
+	if (n > 0)
+		dsn_free(&rep2);
+	mail_free(m);
+
+	/* the pipeline, checked against the report it is built from */
+	n = bounce_analyse(buf, size, shipped, NULL, &b, err, sizeof(err));
+	check_bounce(&b, n, &rep, nrep);
+
+	/* line ends do not matter */
+	var = eol_variant(data, size, &varlen);
+	n2 = bounce_analyse(var, varlen, shipped, NULL, &b2, err, sizeof(err));
+	FUZZ_ASSERT(n2 == n);
+	check_same(&b, &b2);
+	bounce_free(&b2);
+	free(var);
+
+	bounce_free(&b);
+	if (nrep > 0)
+		dsn_free(&rep);
+	return 0;
+}

@@ -1,0 +1,130 @@
+/*
+ * fuzz_reply - the one SMTP reply parser and the classifier on arbitrary
+ * text: reply_parse(), reply_find_status(), rules_classify() with the
+ * shipped rules, and bounce_classify_line() (bouncetag classify --line).
+ *
+ * The input is taken as a C string: a copy with a NUL appended, so text
+ * after an embedded NUL is simply not seen, as for every caller.
+ *
+ * Invariants checked (reply.h, rules.h, bounce.h):
+ *	- code is 0 or 200..599; status is "" or c.s.d; when both are there
+ *	  their classes agree (status "5.x.x" goes with a 5xx code);
+ *	- text is never NULL and is normalised: no white space but single
+ *	  spaces, none at either end (FUZZ_LENIENT=reply-space: only the
+ *	  first part);
+ *	- white space is white space: the input with every white space byte
+ *	  replaced by a space parses to the same code, status and text (this
+ *	  is how a reply on separate lines equals one already joined);
+ *	- reply_find_status() gives "" or c.s.d, and finds a status whenever
+ *	  reply_parse() did;
+ *	- the verdict is one of the six classes with a reason; when no rule
+ *	  decided, it is exactly rules_fallback() of the code and status;
+ *	- bounce_classify_line() is reply_parse() plus rules_classify(): same
+ *	  status, code and verdict, diagnostic as given.
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounce.h"
+#include "fuzz_util.h"
+#include "reply.h"
+#include "rules.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct rules *shipped;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	shipped = fuzz_rules_shipped();
+	return 0;
+}
+
+static void check_reply(const struct reply *r)
+{
+	int spaces = !fuzz_lenient("reply-space");
+	size_t n;
+
+	FUZZ_ASSERT(r->code == 0 || (r->code >= 200 && r->code <= 599));
+	fuzz_check_status(r->status);
+	if (r->code != 0 && r->status[0] != 0)
+		FUZZ_ASSERT(r->status[0] == '0' + r->code / 100);
+	FUZZ_ASSERT(r->text != NULL);
+	n = strlen(r->text);
+	for (size_t i = 0; i < n; i++)
+		FUZZ_ASSERT(r->text[i] == ' ' || !isspace((unsigned char)r->text[i]));
+	if (spaces) {
+		if (n > 0)
+			FUZZ_ASSERT(r->text[0] != ' ' && r->text[n - 1] != ' ');
+		for (size_t i = 0; i < n; i++)
+			FUZZ_ASSERT(!(r->text[i] == ' ' && r->text[i + 1] == ' '));
+	}
+}
+
+static char *cstring(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+
+	if (s == NULL)
+		abort();
+	memcpy(s, data, size);
+	s[size] = 0;
+	return s;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = cstring(data, size), *flat = cstring(data, size);
+	char found[REPLY_STATUS_MAX];
+	struct reply r, rf;
+	struct classify_input in;
+	struct verdict v, fb;
+	struct bounce_result br;
+
+	FUZZ_ASSERT(reply_parse(s, &r) == 0);
+	check_reply(&r);
+
+	for (size_t i = 0; i < size; i++)
+		if (isspace((unsigned char)flat[i]))
+			flat[i] = ' ';
+	FUZZ_ASSERT(reply_parse(flat, &rf) == 0);
+	FUZZ_ASSERT(rf.code == r.code);
+	FUZZ_ASSERT(strcmp(rf.status, r.status) == 0);
+	FUZZ_ASSERT(strcmp(rf.text, r.text) == 0);
+	reply_free(&rf);
+
+	reply_find_status(s, found);
+	fuzz_check_status(found);
+	if (r.status[0] != 0)
+		FUZZ_ASSERT(found[0] != 0);
+
+	in.reply_code = r.code;
+	in.status = r.status;
+	in.text = r.text;
+	in.remote_mta = NULL;
+	rules_classify(shipped, &in, &v);
+	fuzz_check_verdict(&v);
+	rules_fallback(r.code, r.status, &fb);
+	fuzz_check_verdict(&fb);
+	FUZZ_ASSERT(fb.rule == NULL);
+	if (v.rule == NULL)
+		FUZZ_ASSERT(fuzz_same_verdict(&v, &fb));
+
+	FUZZ_ASSERT(bounce_classify_line(shipped, s, &br) == 0);
+	FUZZ_ASSERT(br.diagnostic != NULL && strcmp(br.diagnostic, s) == 0);
+	FUZZ_ASSERT(strcmp(br.status, r.status) == 0);
+	FUZZ_ASSERT(br.reply_code == r.code);
+	FUZZ_ASSERT(br.recipient == NULL);
+	FUZZ_ASSERT(fuzz_same_verdict(&br.verdict, &v));
+	bounce_result_free(&br);
+
+	reply_free(&r);
+	free(flat);
+	free(s);
+	return 0;
+}
