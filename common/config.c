@@ -56,6 +56,8 @@ static const struct config_key config_keys[] = {
     {"StoreFailMode", CT_FAILMODE, OFF(store_fail_mode), "accept"},
     {"MaxMessageSize", CT_SIZE, OFF(max_message_size), "4M"},
     {"LearnInbound", CT_BOOL, OFF(learn_inbound), "yes"},
+    {"RecordSent", CT_BOOL, OFF(record_sent), "yes"},
+    {"TrustWindow", CT_DURATION, OFF(trust_window), "14d"},
     {"RejectText", CT_STRING, OFF(reject_text),
      "recipient suppressed by bouncetag (%t since %d); contact postmaster to release"},
     {"Verbose", CT_BOOL, OFF(verbose), "no"},

@@ -58,6 +58,8 @@ struct config {
 	enum config_fail_mode store_fail_mode;
 	size_t max_message_size;
 	int learn_inbound;
+	int record_sent; /* record submission/local mail to trust bounces later */
+	long trust_window; /* seconds: a bounce must follow mail we sent this recently */
 	int verbose;
 	char *reject_text; /* printf-like: %t tag, %d since date, %r reason */
 	int refs;

@@ -703,3 +703,82 @@ int store_top_domains(struct store *st, enum bt_class cls, time_t since, int lim
 {
 	return st->be->top_domains(st, cls, since, limit, cb, ctx);
 }
+
+/*
+ * Message-IDs are compared as written, less surrounding white space, with
+ * one pair of angle brackets: "<a@b>", " <a@b> " and "a@b" are the same id.
+ * Returns 0, or -1 when nothing is left or it does not fit.
+ */
+static int store_msgid(const char *in, char *out, size_t outlen)
+{
+	const char *s = in, *e;
+	size_t n;
+
+	if (in == NULL)
+		return -1;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if (e > s && *s == '<')
+		s++;
+	if (e > s && e[-1] == '>')
+		e--;
+	n = (size_t)(e - s);
+	if (n == 0 || n + 3 > outlen)
+		return -1;
+	out[0] = '<';
+	memcpy(out + 1, s, n);
+	out[n + 1] = '>';
+	out[n + 2] = 0;
+	return 0;
+}
+
+#define STORE_MSGID_MAX 1000 /* RFC 5322 line length: longer is not a real id */
+
+int store_sent_record(struct store *st, const struct store_sent *items, size_t n)
+{
+	char id[STORE_MSGID_MAX];
+
+	if (!store_writable(st))
+		return STORE_ERR;
+	if (st->be->sent_begin(st) != STORE_OK)
+		return STORE_ERR;
+	for (size_t i = 0; i < n; i++) {
+		struct store_sent it = items[i];
+
+		if (store_msgid(it.message_id, id, sizeof(id)) < 0 || it.recipient == NULL)
+			continue; /* nothing a bounce could be matched on */
+		it.message_id = id;
+		if (it.when == 0)
+			it.when = time(NULL);
+		if (st->be->sent_insert(st, &it) != STORE_OK) {
+			st->be->rollback(st);
+			return STORE_ERR;
+		}
+	}
+	if (st->be->commit(st) != STORE_OK) {
+		st->be->rollback(st);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+int store_sent_match(struct store *st, const char *message_id, const char *recipient,
+                     time_t since)
+{
+	char id[STORE_MSGID_MAX];
+
+	if (recipient == NULL || store_msgid(message_id, id, sizeof(id)) < 0)
+		return STORE_NOTFOUND;
+	return st->be->sent_match(st, id, recipient, since);
+}
+
+int store_sent_prune(struct store *st, time_t before, long limit, long *removed)
+{
+	*removed = 0;
+	if (!store_writable(st))
+		return STORE_ERR;
+	return st->be->sent_prune(st, before, limit, removed);
+}

@@ -134,6 +134,20 @@ struct store_stats {
 	long withheld;
 };
 
+/*
+ * Mail we sent (submission and non-SMTP paths), one row per recipient: a
+ * bounce from the internet is trusted only when its returned Message-ID
+ * was sent to that recipient within the trust window.
+ */
+struct store_sent {
+	time_t when;
+	const char *message_id; /* as in the header; compared after trimming, with <> */
+	const char *sender;     /* envelope sender, may be NULL */
+	const char *recipient;  /* normalised */
+	const char *queue_id;
+	const char *source;     /* "submission" or "local" */
+};
+
 typedef int (*store_suppression_cb)(void *ctx, const struct suppression *s);
 typedef int (*store_event_cb)(void *ctx, const struct stored_event *e);
 typedef int (*store_count_cb)(void *ctx, const char *key, long count);
@@ -165,6 +179,19 @@ int store_add(struct store *st, const char *addr, const char *tag, enum bt_class
 int store_list(struct store *st, const struct store_filter *f, store_suppression_cb cb, void *ctx);
 int store_history(struct store *st, const char *addr, store_event_cb cb, void *ctx);
 int store_stats(struct store *st, time_t now, struct store_stats *out);
+/*
+ * Record sent mail in one transaction. These rows only serve to trust
+ * bounces, so they are not forced to disk on every commit (SQLite: WAL
+ * with synchronous=NORMAL for this transaction): a crash may lose the last
+ * few, which then makes their bounces untrusted, never wrongly trusted.
+ */
+int store_sent_record(struct store *st, const struct store_sent *items, size_t n);
+/* STORE_OK when message_id was sent to recipient at or after since; else STORE_NOTFOUND. */
+int store_sent_match(struct store *st, const char *message_id, const char *recipient,
+		     time_t since);
+/* Forget sent rows older than before, at most limit of them; *removed gets the count. */
+int store_sent_prune(struct store *st, time_t before, long limit, long *removed);
+
 /* Receiving domains with the most events of a class since a time, most first. */
 int store_top_domains(struct store *st, enum bt_class cls, time_t since, int limit,
 		      store_count_cb cb, void *ctx);

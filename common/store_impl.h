@@ -98,6 +98,17 @@ struct store_backend {
 	 */
 	int (*top_domains)(struct store *st, enum bt_class cls, time_t since, int limit,
 	                   store_count_cb cb, void *ctx);
+
+	/*
+	 * Sent mail (store_sent_*). sent_begin starts a write transaction that
+	 * need not be durable on commit; message ids arrive normalised.
+	 */
+	int (*sent_begin)(struct store *st);
+	int (*sent_insert)(struct store *st, const struct store_sent *item);
+	/* STORE_OK when a row has message_id, recipient and time >= since. */
+	int (*sent_match)(struct store *st, const char *message_id, const char *recipient,
+	                  time_t since);
+	int (*sent_prune)(struct store *st, time_t before, long limit, long *removed);
 };
 
 /* Actions that are operator or enforcement records, not delivery results. */

@@ -50,7 +50,7 @@
 #include "store.h"
 #include "store_impl.h"
 
-#define SQ_SCHEMA_VERSION 1
+#define SQ_SCHEMA_VERSION 2
 #define SQ_BUSY_MS 5000
 
 /* sq_migrations[v]: version v -> v + 1. Constant DDL only. */
@@ -99,6 +99,18 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
     /* action makes the top-domains scan a covering index scan */
     "CREATE INDEX events_class_time_domain ON events(class, time, domain, action);"
     "PRAGMA user_version = 1;",
+    /* 1 -> 2: mail we sent, to trust bounces from the internet (store_sent_*). */
+    "CREATE TABLE sent ("
+    " id INTEGER PRIMARY KEY,"
+    " time INTEGER NOT NULL,"
+    " message_id TEXT NOT NULL,"
+    " sender TEXT,"
+    " recipient TEXT NOT NULL,"
+    " queue_id TEXT,"
+    " source TEXT);"
+    "CREATE INDEX sent_message_recipient ON sent(message_id, recipient, time);"
+    "CREATE INDEX sent_time ON sent(time);"
+    "PRAGMA user_version = 2;",
 };
 
 #define SQ_SUPP_COLS                                                                               \
@@ -120,6 +132,11 @@ enum sq_stmt {
 	SQ_SUPP_GET,
 	SQ_SUPP_PUT,
 	SQ_SUPP_LIST,
+	SQ_SENT_INSERT,
+	SQ_SENT_MATCH,
+	SQ_SENT_PRUNE,
+	SQ_SYNC_NORMAL,
+	SQ_SYNC_FULL,
 	SQ_COUNT
 };
 
@@ -160,6 +177,14 @@ static const char *const sq_sql[SQ_COUNT] = {
                      " WHERE (?1 IS NULL OR tag = ?1) AND (?2 IS NULL OR class = ?2)"
                      " AND (?3 IS NULL OR domain = ?3) AND last_seen >= ?4"
                      " ORDER BY last_seen DESC, recipient",
+    [SQ_SENT_INSERT] = "INSERT INTO sent (time, message_id, sender, recipient, queue_id, source)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQ_SENT_MATCH] = "SELECT 1 FROM sent WHERE message_id = ?1 AND recipient = ?2"
+                      " AND time >= ?3 LIMIT 1",
+    [SQ_SENT_PRUNE] = "DELETE FROM sent WHERE id IN"
+                      " (SELECT id FROM sent WHERE time < ?1 ORDER BY time LIMIT ?2)",
+    [SQ_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+    [SQ_SYNC_FULL] = "PRAGMA synchronous = FULL",
 };
 
 struct sq {
@@ -409,8 +434,11 @@ fail:
 	return STORE_ERR;
 }
 
+/* Results must be durable on commit: back to synchronous=FULL (see sq_sent_begin). */
 static int sq_begin(struct store *st)
 {
+	if (sq_step_done(st, sq_stmt(st, SQ_SYNC_FULL), "cannot set synchronous") < 0)
+		return STORE_ERR;
 	return sq_step_done(st, sq_stmt(st, SQ_BEGIN), "cannot begin transaction");
 }
 
@@ -728,6 +756,78 @@ static int sq_top_domains(struct store *st, enum bt_class cls, time_t since, int
 	return STORE_OK;
 }
 
+/*
+ * Sent rows need not survive a power cut (store.h): in WAL mode,
+ * synchronous=NORMAL commits without an fsync and stays consistent. The
+ * connection goes back to FULL at the next result transaction (sq_begin).
+ */
+static int sq_sent_begin(struct store *st)
+{
+	if (sq_step_done(st, sq_stmt(st, SQ_SYNC_NORMAL), "cannot relax synchronous") < 0)
+		return STORE_ERR;
+	return sq_step_done(st, sq_stmt(st, SQ_BEGIN), "cannot begin transaction") < 0
+	           ? STORE_ERR
+	           : STORE_OK;
+}
+
+static int sq_sent_insert(struct store *st, const struct store_sent *it)
+{
+	sqlite3_stmt *s = sq_stmt(st, SQ_SENT_INSERT);
+	int rc;
+
+	rc = sqlite3_bind_int64(s, 1, (long long)it->when);
+	rc |= sq_bind_text(s, 2, it->message_id);
+	rc |= sq_bind_text(s, 3, it->sender);
+	rc |= sq_bind_text(s, 4, it->recipient);
+	rc |= sq_bind_text(s, 5, it->queue_id);
+	rc |= sq_bind_text(s, 6, it->source);
+	if (rc != SQLITE_OK) {
+		sq_done(s);
+		return sq_fail(st, "cannot bind sent mail");
+	}
+	return sq_step_done(st, s, "cannot record sent mail") < 0 ? STORE_ERR : STORE_OK;
+}
+
+static int sq_sent_match(struct store *st, const char *message_id, const char *recipient,
+                         time_t since)
+{
+	sqlite3_stmt *s = sq_stmt(st, SQ_SENT_MATCH);
+	int rc;
+
+	rc = sq_bind_text(s, 1, message_id);
+	rc |= sq_bind_text(s, 2, recipient);
+	rc |= sqlite3_bind_int64(s, 3, (long long)since);
+	if (rc != SQLITE_OK) {
+		sq_done(s);
+		return sq_fail(st, "cannot bind sent-mail query");
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sq_fail(st, "cannot look up sent mail");
+		sq_done(s);
+		return STORE_ERR;
+	}
+	sq_done(s);
+	return rc == SQLITE_ROW ? STORE_OK : STORE_NOTFOUND;
+}
+
+static int sq_sent_prune(struct store *st, time_t before, long limit, long *removed)
+{
+	sqlite3_stmt *s = sq_stmt(st, SQ_SENT_PRUNE);
+	int rc;
+
+	rc = sqlite3_bind_int64(s, 1, (long long)before);
+	rc |= sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
+	if (rc != SQLITE_OK) {
+		sq_done(s);
+		return sq_fail(st, "cannot bind prune");
+	}
+	if (sq_step_done(st, s, "cannot prune sent mail") < 0)
+		return STORE_ERR;
+	*removed = (long)sqlite3_changes(sq_of(st)->db);
+	return STORE_OK;
+}
+
 const struct store_backend store_sqlite_backend = {
     .kind = "sqlite",
     .open = sq_open,
@@ -743,4 +843,8 @@ const struct store_backend store_sqlite_backend = {
     .history = sq_history,
     .event_counts = sq_event_counts,
     .top_domains = sq_top_domains,
+    .sent_begin = sq_sent_begin,
+    .sent_insert = sq_sent_insert,
+    .sent_match = sq_sent_match,
+    .sent_prune = sq_sent_prune,
 };

@@ -29,6 +29,34 @@ enum conn_path { PATH_INBOUND, PATH_DSN, PATH_SUBMISSION, PATH_LOCAL };
 
 static const char *const path_names[] = {"inbound", "dsn", "submission", "local"};
 
+struct strlist {
+	char **items;
+	size_t n;
+};
+
+/* Append a copy of s; -1 when memory runs out (the list is unchanged). */
+static int strlist_add(struct strlist *l, const char *s)
+{
+	char **grown = realloc(l->items, (l->n + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return -1;
+	l->items = grown;
+	if ((l->items[l->n] = strdup(s)) == NULL)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static void strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
 struct msgctx {
 	char *buf; /* headers and body, when this message is read */
 	size_t len, cap;
@@ -37,9 +65,11 @@ struct msgctx {
 	int overflow;     /* more than MaxMessageSize arrived */
 	int null_sender;
 	int store_failed; /* an enforce look-up failed */
-	char **withheld;  /* local path: raw RCPT arguments to remove */
-	char **withheld_addr; /* the same, normalised, for the record */
-	size_t nwithheld;
+	struct strlist withheld;      /* local path: raw RCPT arguments to remove */
+	struct strlist withheld_addr; /* the same, normalised, for the record */
+	struct strlist sent;          /* outbound: recipients that were not refused */
+	char *sender;                 /* envelope sender as given */
+	char *message_id;             /* outbound: the Message-ID header */
 };
 
 struct conn {
@@ -53,12 +83,11 @@ static void msgctx_free(struct msgctx *m)
 {
 	if (m == NULL)
 		return;
-	for (size_t i = 0; i < m->nwithheld; i++) {
-		free(m->withheld[i]);
-		free(m->withheld_addr[i]);
-	}
-	free(m->withheld);
-	free(m->withheld_addr);
+	strlist_free(&m->withheld);
+	strlist_free(&m->withheld_addr);
+	strlist_free(&m->sent);
+	free(m->sender);
+	free(m->message_id);
 	free(m->buf);
 	free(m);
 }
@@ -166,6 +195,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	if ((c->msg = calloc(1, sizeof(*c->msg))) == NULL)
 		return SMFIS_ACCEPT;
 	c->msg->null_sender = strcmp(from, "<>") == 0 || from[0] == 0;
+	c->msg->sender = strdup(from);
 	c->msg->reading = c->path == PATH_DSN;
 	c->msg->headers_only = c->path == PATH_INBOUND;
 	return SMFIS_CONTINUE;
@@ -194,10 +224,12 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		}
 		msg_warn("%s: %s not checked against the suppression list (store unavailable)",
 			 queue_id(ctx), rcpt);
+	}
+	if (v != ENFORCE_SUPPRESSED) {
+		if (addr[0])
+			(void)strlist_add(&m->sent, addr); /* best effort: only trust depends on it */
 		return SMFIS_CONTINUE;
 	}
-	if (v != ENFORCE_SUPPRESSED)
-		return SMFIS_CONTINUE;
 	if (c->path == PATH_SUBMISSION) {
 		msg_info("%s: reject RCPT %s: %s", queue_id(ctx), addr, text);
 		if (smfi_setreply(ctx, "550", "5.7.1", text) != MI_SUCCESS)
@@ -205,25 +237,11 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_REJECT;
 	}
 	/* Non-SMTP: Postfix cannot refuse one recipient here; remove it at end of message. */
-	{
-		char **w = realloc(m->withheld, (m->nwithheld + 1) * sizeof(*w));
-		char **wa;
-
-		if (w == NULL)
-			return SMFIS_CONTINUE;
-		m->withheld = w;
-		wa = realloc(m->withheld_addr, (m->nwithheld + 1) * sizeof(*wa));
-		if (wa == NULL)
-			return SMFIS_CONTINUE;
-		m->withheld_addr = wa;
-		m->withheld[m->nwithheld] = strdup(rcpt);
-		m->withheld_addr[m->nwithheld] = strdup(addr);
-		if (m->withheld[m->nwithheld] == NULL || m->withheld_addr[m->nwithheld] == NULL) {
-			free(m->withheld[m->nwithheld]);
-			free(m->withheld_addr[m->nwithheld]);
-			return SMFIS_CONTINUE;
-		}
-		m->nwithheld++;
+	if (strlist_add(&m->withheld, rcpt) < 0)
+		return SMFIS_CONTINUE;
+	if (strlist_add(&m->withheld_addr, addr) < 0) {
+		free(m->withheld.items[--m->withheld.n]);
+		return SMFIS_CONTINUE;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -233,7 +251,12 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	struct conn *c = conn_get(ctx);
 	struct msgctx *m;
 
-	if (c == NULL || (m = c->msg) == NULL || !(m->reading || m->headers_only))
+	if (c == NULL || (m = c->msg) == NULL)
+		return SMFIS_CONTINUE;
+	if ((c->path == PATH_SUBMISSION || c->path == PATH_LOCAL) && m->message_id == NULL &&
+	    strcasecmp(name, "Message-ID") == 0)
+		m->message_id = strdup(value);
+	if (!(m->reading || m->headers_only))
 		return SMFIS_CONTINUE;
 	msg_append(c, name, strlen(name));
 	msg_append(c, ": ", 2);
@@ -275,29 +298,66 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return SMFIS_CONTINUE;
 }
 
+/* The recipients of the message that were not withheld, for sent_record(). */
+static void eom_not_withheld(struct msgctx *m, const char *const *removed, size_t nremoved)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < m->sent.n; i++) {
+		int gone = 0;
+
+		for (size_t k = 0; k < nremoved && !gone; k++)
+			gone = strcmp(m->sent.items[i], removed[k]) == 0;
+		if (gone)
+			free(m->sent.items[i]);
+		else
+			m->sent.items[keep++] = m->sent.items[i];
+	}
+	m->sent.n = keep;
+}
+
 static sfsistat eom_local(SMFICTX *ctx, struct conn *c)
 {
 	struct msgctx *m = c->msg;
-	char **removed = calloc(m->nwithheld + 1, sizeof(*removed));
+	char **removed = calloc(m->withheld.n + 1, sizeof(*removed));
 	size_t nremoved = 0;
 
-	for (size_t i = 0; i < m->nwithheld; i++) {
-		if (smfi_delrcpt(ctx, m->withheld[i]) != MI_SUCCESS) {
+	for (size_t i = 0; i < m->withheld.n; i++) {
+		if (smfi_delrcpt(ctx, m->withheld.items[i]) != MI_SUCCESS) {
 			msg_error("%s: could not remove suppressed recipient %s", queue_id(ctx),
-				  m->withheld[i]);
+				  m->withheld.items[i]);
 			continue;
 		}
 		msg_info("%s: withheld %s: recipient is suppressed", queue_id(ctx),
-			 m->withheld_addr[i]);
+			 m->withheld_addr.items[i]);
 		if (removed)
-			removed[nremoved++] = m->withheld_addr[i];
+			removed[nremoved++] = m->withheld_addr.items[i];
 	}
 	if (nremoved > 0)
 		enforce_record_withheld(c->snap->cf, removed, nremoved, queue_id(ctx),
-					smfi_getsymval(ctx, "{msg_id}"));
+					m->message_id);
+	eom_not_withheld(m, (const char *const *)removed, nremoved);
 	free(removed);
 	if (m->store_failed) {
 		smfi_setreply(ctx, "451", "4.3.0", "suppression list unavailable, try again later");
+		return SMFIS_TEMPFAIL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* DSN or inbound bounce: learn. Never reject or discard it; tempfail keeps a DSN queued. */
+static sfsistat eom_learn(SMFICTX *ctx, struct conn *c)
+{
+	struct msgctx *m = c->msg;
+	int trusted = c->path == PATH_DSN;
+	enum learn_outcome lo;
+
+	if (!m->reading || m->len == 0)
+		return SMFIS_CONTINUE;
+	lo = learn_message(c->snap, m->buf, m->len, trusted, queue_id(ctx));
+	if (lo == LEARN_STORE_FAILED && trusted) {
+		msg_error("%s: DSN tempfailed so that Postfix retries it", queue_id(ctx));
+		smfi_setreply(ctx, "451", "4.3.0", "bouncetag: result store unavailable");
 		return SMFIS_TEMPFAIL;
 	}
 	return SMFIS_CONTINUE;
@@ -311,18 +371,19 @@ static sfsistat cb_eom(SMFICTX *ctx)
 
 	if (c == NULL || (m = c->msg) == NULL)
 		return SMFIS_CONTINUE;
-	if (c->path == PATH_LOCAL) {
+	switch (c->path) {
+	case PATH_LOCAL:
 		rc = eom_local(ctx, c);
-	} else if (m->reading && m->len > 0) {
-		int trusted = c->path == PATH_DSN;
-		enum learn_outcome lo = learn_message(c->snap, m->buf, m->len, trusted, queue_id(ctx));
-
-		/* Never reject or discard a DSN: tempfail keeps it queued for a retry. */
-		if (lo == LEARN_STORE_FAILED && trusted) {
-			msg_error("%s: DSN tempfailed so that Postfix retries it", queue_id(ctx));
-			smfi_setreply(ctx, "451", "4.3.0", "bouncetag: result store unavailable");
-			rc = SMFIS_TEMPFAIL;
-		}
+		/* what is still addressed was sent: */
+		__attribute__((fallthrough));
+	case PATH_SUBMISSION:
+		if (rc == SMFIS_CONTINUE)
+			sent_record(c->snap->cf, m->message_id, m->sender, m->sent.items,
+				    m->sent.n, queue_id(ctx), path_names[c->path]);
+		break;
+	default:
+		rc = eom_learn(ctx, c);
+		break;
 	}
 	msgctx_free(m);
 	c->msg = NULL;

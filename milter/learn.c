@@ -1,7 +1,11 @@
 /*
  * learn - the learn path: a buffered DSN (trusted, from Postfix's own
- * bounce cleanup) or an inbound bounce (untrusted) becomes one event per
- * failed or delayed recipient, written to the store in one transaction.
+ * bounce cleanup) or an inbound bounce becomes one event per failed or
+ * delayed recipient, written to the store in one transaction. An inbound
+ * bounce is untrusted unless the Message-ID of its returned message was
+ * sent to that recipient within TrustWindow (sent.c records what we send):
+ * a forged bounce, a bounce naming another recipient, or a replay of an
+ * old one stays an untrusted event and suppresses nothing.
  * The caller answers Postfix only after this returns, so LEARN_RECORDED
  * means the results are durable.
  */
@@ -31,6 +35,29 @@ static int learn_is_failure(const struct bounce_result *r)
 	return r->action && (strcmp(r->action, "failed") == 0 || strcmp(r->action, "delayed") == 0);
 }
 
+/* Trust the inbound results that match mail we sent (see the top of this file). */
+static void learn_correlate(const struct config *cf, struct store *st, struct store_event *evs,
+			    size_t n, const char *queue_id)
+{
+	time_t since = time(NULL) - cf->trust_window;
+
+	for (size_t i = 0; i < n && cf->trust_window > 0; i++) {
+		int rc;
+
+		if (evs[i].trusted || evs[i].message_id == NULL)
+			continue;
+		rc = store_sent_match(st, evs[i].message_id, evs[i].recipient, since);
+		if (rc == STORE_OK) {
+			evs[i].trusted = 1;
+			msg_info("%s: bounce for %s matches mail we sent (%s): trusted", queue_id,
+				 evs[i].recipient, evs[i].message_id);
+		} else if (rc == STORE_ERR) {
+			msg_warn("%s: cannot check %s against sent mail, left untrusted: %s",
+				 queue_id, evs[i].recipient, store_error(st));
+		}
+	}
+}
+
 static enum learn_outcome learn_store(const struct snapshot *snap, struct store_event *evs,
 				      const struct bounce_result **which, size_t n,
 				      const char *queue_id)
@@ -49,6 +76,7 @@ static enum learn_outcome learn_store(const struct snapshot *snap, struct store_
 		free(oc);
 		return LEARN_STORE_FAILED;
 	}
+	learn_correlate(snap->cf, h->st, evs, n, queue_id);
 	rc = store_record(h->st, evs, n, &snap->cf->policy, oc);
 	if (rc != STORE_OK) {
 		msg_error("%s: cannot record %zu results: %s", queue_id, n, store_error(h->st));

@@ -7,6 +7,7 @@
  *	pool.c       a pool of store handles shared by the callback threads
  *	callbacks.c  thin libmilter callbacks: macros in, milter replies out
  *	learn.c      learn path: buffered DSN or bounce -> results -> store
+ *	sent.c       what we sent, so that inbound bounces can be trusted
  *	enforce.c    enforce path: suppression look-up and the reply text
  *
  * Nothing here parses mail or builds SQL: that is common/'s job.
@@ -60,6 +61,11 @@ enum enforce_verdict enforce_check(const struct config *cf, const char *rcpt, ch
 /* Record that recipients were withheld on the non-SMTP path; logs on failure. */
 void enforce_record_withheld(const struct config *cf, char **addrs, size_t n,
 			     const char *queue_id, const char *message_id);
+
+/* ---- sent.c ---- */
+/* Record one outgoing message (rcpts normalised); logs, never fails the mail. */
+void sent_record(const struct config *cf, const char *message_id, const char *sender,
+		 char **rcpts, size_t n, const char *queue_id, const char *source);
 
 /* ---- learn.c ---- */
 enum learn_outcome {

@@ -26,6 +26,7 @@ SocketMode            0600
 Database              $2
 RulesFile             $top/conf/rules.conf
 TransientThreshold    2
+TrustWindow           5s
 CONF
 }
 

@@ -49,6 +49,8 @@ static void test_defaults_match_the_documented_values(void **state)
 	assert_int_equal(cf->store_fail_mode, CONFIG_FAIL_ACCEPT);
 	assert_int_equal(cf->max_message_size, 4 * 1024 * 1024);
 	assert_int_equal(cf->learn_inbound, 1);
+	assert_int_equal(cf->record_sent, 1);
+	assert_int_equal(cf->trust_window, 14L * 86400);
 	config_release(cf);
 }
 

@@ -967,7 +967,7 @@ static void test_a_schema_newer_than_the_code_is_refused(void **state)
 	(void)state;
 	store_close(st);
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	st = NULL;
 	assert_int_equal(store_open(dbpath, 0, &st, err, sizeof(err)), STORE_ERR);
@@ -990,7 +990,7 @@ static int pragma_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
-static void test_a_new_database_is_wal_with_schema_version_1(void **state)
+static void test_a_new_database_is_wal_with_schema_version_2(void **state)
 {
 	struct store *st = open_rw();
 	sqlite3 *db;
@@ -998,7 +998,7 @@ static void test_a_new_database_is_wal_with_schema_version_1(void **state)
 
 	(void)state;
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
-	assert_int_equal(pragma_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
@@ -1550,6 +1550,88 @@ static void test_two_processes_writing_the_same_row_lose_no_hit(void **state)
 
 #define T(name) cmocka_unit_test_setup(name, test_setup)
 
+static void test_a_version_1_database_is_upgraded_keeping_its_rows(void **state)
+{
+	struct store *st = open_rw();
+	struct suppression s;
+	sqlite3 *db;
+
+	(void)state;
+	assert_int_equal(store_add(st, "kept@example.com", "manual", BT_CLASS_RECIPIENT_POLICY,
+	                           "manual", "test", 0, 1000),
+	                 STORE_OK);
+	store_close(st);
+	/* make it look like a database written by version 1 of the schema */
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE sent; PRAGMA user_version = 1", NULL, NULL,
+	                              NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	st = open_rw();
+	assert_int_equal(store_lookup(st, "kept@example.com", 2000, &s), STORE_OK);
+	suppression_free(&s);
+	assert_int_equal(store_sent_match(st, "<x@y>", "kept@example.com", 0), STORE_NOTFOUND);
+	store_close(st);
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+	sqlite3_close(db);
+}
+
+static void test_sent_mail_matches_by_message_id_recipient_and_window(void **state)
+{
+	struct store *st = open_rw();
+	struct store_sent sent[2] = {
+	    {1000, " <m1@sender.example> ", "sales@sender.example", "a@example.com", "Q1",
+	     "submission"},
+	    {1000, "m1@sender.example", "sales@sender.example", "b@example.com", "Q1", "submission"},
+	};
+
+	(void)state;
+	assert_int_equal(store_sent_record(st, sent, 2), STORE_OK);
+	/* the same id, written with or without brackets and spaces */
+	assert_int_equal(store_sent_match(st, "<m1@sender.example>", "a@example.com", 900),
+	                 STORE_OK);
+	assert_int_equal(store_sent_match(st, "m1@sender.example", "b@example.com", 900), STORE_OK);
+	/* a recipient we did not send that message to */
+	assert_int_equal(store_sent_match(st, "<m1@sender.example>", "c@example.com", 900),
+	                 STORE_NOTFOUND);
+	/* a message we never sent */
+	assert_int_equal(store_sent_match(st, "<forged@sender.example>", "a@example.com", 900),
+	                 STORE_NOTFOUND);
+	/* sent before the window: a replayed old bounce does not match */
+	assert_int_equal(store_sent_match(st, "<m1@sender.example>", "a@example.com", 1001),
+	                 STORE_NOTFOUND);
+	/* no id at all never matches */
+	assert_int_equal(store_sent_match(st, "  ", "a@example.com", 0), STORE_NOTFOUND);
+	assert_int_equal(store_sent_match(st, NULL, "a@example.com", 0), STORE_NOTFOUND);
+	store_close(st);
+}
+
+static void test_old_sent_rows_are_pruned_in_bounded_steps(void **state)
+{
+	struct store *st = open_rw();
+	struct store_sent sent[5];
+	char ids[5][32];
+	long removed = 0;
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "<m%d@sender.example>", i);
+		sent[i] = (struct store_sent){100 + i * 100, ids[i], NULL, "a@example.com", NULL,
+		                              "local"};
+	}
+	assert_int_equal(store_sent_record(st, sent, 5), STORE_OK);
+	assert_int_equal(store_sent_prune(st, 450, 2, &removed), STORE_OK);
+	assert_int_equal(removed, 2);
+	assert_int_equal(store_sent_prune(st, 450, 2, &removed), STORE_OK);
+	assert_int_equal(removed, 2);
+	assert_int_equal(store_sent_prune(st, 450, 2, &removed), STORE_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(store_sent_match(st, ids[3], "a@example.com", 0), STORE_NOTFOUND);
+	assert_int_equal(store_sent_match(st, ids[4], "a@example.com", 0), STORE_OK);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1593,7 +1675,10 @@ int main(void)
 	    T(test_readonly_open_of_an_empty_database_is_refused),
 	    T(test_a_file_that_is_not_a_database_is_refused_naming_it),
 	    T(test_a_schema_newer_than_the_code_is_refused),
-	    T(test_a_new_database_is_wal_with_schema_version_1),
+	    T(test_a_new_database_is_wal_with_schema_version_2),
+	    T(test_a_version_1_database_is_upgraded_keeping_its_rows),
+	    T(test_sent_mail_matches_by_message_id_recipient_and_window),
+	    T(test_old_sent_rows_are_pruned_in_bounded_steps),
 	    T(test_sqlite_prefix_and_plain_path_open_the_same_file),
 	    T(test_postgresql_specs_are_refused_without_showing_the_password),
 	    T(test_unknown_scheme_and_empty_spec_are_refused),
