@@ -42,6 +42,8 @@ struct config_key {
 static const struct config_key config_keys[] = {
     {"Socket", CT_STRING, OFF(socket), "unix:/run/bouncetag/bouncetag.sock"},
     {"SocketMode", CT_MODE, OFF(socket_mode), "0660"},
+    {"SocketGroup", CT_OPTSTRING, OFF(socket_group), ""},
+    {"User", CT_OPTSTRING, OFF(user), ""},
     {"PidFile", CT_OPTSTRING, OFF(pid_file), ""},
     {"Database", CT_PATH, OFF(database), "/var/lib/bouncetag/bouncetag.db"},
     {"RulesFile", CT_PATH, OFF(rules_file), "/etc/bouncetag/rules.conf"},

@@ -47,8 +47,10 @@ struct config_list {
 struct config {
 	char *path; /* the file this came from */
 	char *socket;
-	int socket_mode; /* for unix sockets; -1 = leave to umask */
-	char *pid_file;  /* NULL: none */
+	int socket_mode;    /* for unix sockets; -1 = leave to umask */
+	char *socket_group; /* group of a unix socket; NULL: the user's */
+	char *user;         /* run as this user after binding; NULL: stay */
+	char *pid_file;     /* NULL: none */
 	char *database;
 	char *rules_file;
 	struct config_list dsn_names;

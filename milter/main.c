@@ -14,10 +14,13 @@
  * "stop", so it cannot be used for reloading.
  *
  * Exit status: 0 after a clean stop or a good -t, 1 on a configuration
- * error, 2 on a usage error, 3 when the socket cannot be set up.
+ * error, 2 on a usage error, 3 when the socket cannot be set up or the
+ * User cannot be switched to.
  */
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +102,49 @@ static int setup_socket(const struct config *cf)
 	return 0;
 }
 
+/*
+ * Give the socket its owner and group, then, when started as root with a
+ * User, become that user (with its groups) for good. Everything after
+ * this (the database, every message) runs unprivileged.
+ */
+static int drop_privileges(const struct config *cf)
+{
+	const char *path = socket_path(cf->socket);
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
+
+	if (cf->socket_group && (gr = getgrnam(cf->socket_group)) == NULL) {
+		msg_error("SocketGroup %s: no such group", cf->socket_group);
+		return -1;
+	}
+	if (cf->user && (pw = getpwnam(cf->user)) == NULL) {
+		msg_error("User %s: no such user", cf->user);
+		return -1;
+	}
+	if (path && (pw || gr) &&
+	    chown(path, pw ? pw->pw_uid : (uid_t)-1, gr ? gr->gr_gid : (gid_t)-1) < 0) {
+		msg_error("chown %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (pw == NULL || pw->pw_uid == geteuid())
+		return 0;
+	if (geteuid() != 0) {
+		msg_error("User %s: cannot switch users when not started as root", cf->user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		msg_error("cannot become user %s: %s", cf->user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) { /* the switch must not be reversible */
+		msg_error("still able to regain root after switching to %s", cf->user);
+		return -1;
+	}
+	msg_info("running as user %s (uid %ld)", cf->user, (long)pw->pw_uid);
+	return 0;
+}
+
 static void write_pid_file(const char *path)
 {
 	FILE *fp;
@@ -175,7 +221,7 @@ int main(int argc, char **argv)
 	msg_open("bouncetag-milter", MSG_TO_SYSLOG | (foreground ? MSG_TO_STDERR : 0));
 	snapshot_install(snap);
 	snap = snapshot_get();
-	if (setup_socket(snap->cf) < 0)
+	if (setup_socket(snap->cf) < 0 || drop_privileges(snap->cf) < 0)
 		return 3;
 	if (!foreground && daemon(0, 0) < 0) {
 		msg_error("daemon: %s", strerror(errno));

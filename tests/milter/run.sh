@@ -3,7 +3,8 @@
 # BUILD on a private socket and database, drive it with miltertest (one Lua
 # script per scenario, tests/milter/NN-*.lua), check the store through the
 # bouncetag command, stop the milter. Scenarios named *-outage.lua run
-# against a second milter whose database directory is missing at first.
+# against a second milter whose database directory is missing at first;
+# *-priv.lua against a third that dropped root for nobody (root only).
 set -u
 build=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,9 +19,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# write_conf NAME DATABASE
+# write_conf NAME DATABASE [EXTRA-LINES]
 write_conf() {
 	cat > "$tmp/$1.conf" <<CONF
+${3:-}
 Socket                unix:$tmp/$1.sock
 SocketMode            0600
 Database              $2
@@ -48,14 +50,56 @@ write_conf outage "$tmp/outage-store/bt.db"
 start_milter main
 start_milter outage
 
+# As root (CI): a third milter binds its socket, gives it to nobody:nogroup
+# mode 0660, and runs as nobody; *-priv.lua scenarios drive it.
+priv=no
 passed=0
 failed=0
+if [ "$(id -u)" = 0 ] && getent passwd nobody > /dev/null && getent group nogroup > /dev/null; then
+	priv=yes
+	chmod 0711 "$tmp"
+	mkdir "$tmp/priv-store" && chown nobody:nogroup "$tmp/priv-store"
+	write_conf priv "$tmp/priv-store/bt.db" "User nobody
+SocketGroup nogroup"
+	sed -i 's/^SocketMode .*/SocketMode 0660/' "$tmp/priv.conf"
+	start_milter priv
+	ppid=${pids##* }
+	who=$(ps -o user= -p "$ppid" | tr -d ' ')
+	sock=$(stat -c '%U:%G %a' "$tmp/priv.sock")
+	if [ "$who" = nobody ] && [ "$sock" = "nobody:nogroup 660" ]; then
+		echo "PASS privileges-dropped (process $who, socket $sock)"
+		passed=$((passed + 1))
+	else
+		echo "FAIL privileges-dropped: process runs as '$who', socket is '$sock'"
+		failed=$((failed + 1))
+	fi
+	# a User that does not exist stops the milter at start, naming it
+	write_conf nouser "$tmp/nouser.db" "User no-such-user-bt"
+	if "$build/bouncetag-milter" -f -c "$tmp/nouser.conf" 2> "$tmp/nouser.log"; then
+		echo "FAIL unknown-user-refused: the milter started"
+		failed=$((failed + 1))
+	elif grep -q "User no-such-user-bt: no such user" "$tmp/nouser.log"; then
+		echo "PASS unknown-user-refused"
+		passed=$((passed + 1))
+	else
+		echo "FAIL unknown-user-refused: $(cat "$tmp/nouser.log")"
+		failed=$((failed + 1))
+	fi
+else
+	echo "SKIP privileges (not root, or no nobody/nogroup)"
+fi
+
 for script in "$top"/tests/milter/[0-9]*.lua; do
 	name=$(basename "$script" .lua)
 	case $name in
 	*-outage) inst=outage ;;
+	*-priv) inst=priv ;;
 	*) inst=main ;;
 	esac
+	if [ $inst = priv ] && [ $priv = no ]; then
+		echo "SKIP $name (needs root)"
+		continue
+	fi
 	if miltertest -s "$script" -D LIB="$top/tests/milter/lib.lua" -D FIX="$top/tests/fixtures" \
 		-D SOCK="unix:$tmp/$inst.sock" -D CLI="$build/bouncetag --config $tmp/$inst.conf" \
 		-D MKSTORE="mkdir -p $tmp/outage-store" > "$tmp/$name.out" 2>&1; then
