@@ -190,6 +190,8 @@ inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject
+# Not even /etc/hosts: a client is "unknown[127.0.0.1]".
+smtpd_peername_lookup = no
 smtpd_tls_security_level = none
 
 # Everything goes to the scripted remote; no DNS at all.
@@ -334,7 +336,10 @@ e2e_postfix() {
 e2e_start_postfix() {
 	e2e_write_postfix_conf
 	if ! e2e_postfix check || ! e2e_postfix start; then
+		# Errors before logging is set up go to syslog or a terminal only;
+		# postconf shows configuration errors on stderr.
 		e2e_say "e2e: Postfix did not start:"
+		postconf -c "$E2E_CONF" -n > /dev/null
 		tail -20 "$E2E_LOG" >&2
 		return 1
 	fi
