@@ -4,7 +4,8 @@
 # script per scenario, tests/milter/NN-*.lua), check the store through the
 # bouncetag command, stop the milter. Scenarios named *-outage.lua run
 # against a second milter whose database directory is missing at first;
-# *-priv.lua against a third that dropped root for nobody (root only).
+# *-priv.lua against a third that dropped root for nobody (root only);
+# *-reload.lua against one with its own rules file, to reload with SIGUSR1.
 set -u
 build=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -47,8 +48,13 @@ start_milter() {
 
 write_conf main "$tmp/main.db"
 write_conf outage "$tmp/outage-store/bt.db"
+cp "$top/conf/rules.conf" "$tmp/reload-rules.conf"
+write_conf reload "$tmp/reload.db"
+sed -i "s|^RulesFile .*|RulesFile $tmp/reload-rules.conf|" "$tmp/reload.conf"
 start_milter main
 start_milter outage
+start_milter reload
+reload_pid=${pids##* }
 
 # As root (CI): a third milter binds its socket, gives it to nobody:nogroup
 # mode 0660, and runs as nobody; *-priv.lua scenarios drive it.
@@ -94,6 +100,7 @@ for script in "$top"/tests/milter/[0-9]*.lua; do
 	case $name in
 	*-outage) inst=outage ;;
 	*-priv) inst=priv ;;
+	*-reload) inst=reload ;;
 	*) inst=main ;;
 	esac
 	if [ $inst = priv ] && [ $priv = no ]; then
@@ -102,7 +109,8 @@ for script in "$top"/tests/milter/[0-9]*.lua; do
 	fi
 	if miltertest -s "$script" -D LIB="$top/tests/milter/lib.lua" -D FIX="$top/tests/fixtures" \
 		-D SOCK="unix:$tmp/$inst.sock" -D CLI="$build/bouncetag --config $tmp/$inst.conf" \
-		-D MKSTORE="mkdir -p $tmp/outage-store" > "$tmp/$name.out" 2>&1; then
+		-D MKSTORE="mkdir -p $tmp/outage-store" -D TMP="$tmp" -D PID="$reload_pid" \
+		-D RULES="$tmp/reload-rules.conf" -D LOG="$tmp/reload.log" > "$tmp/$name.out" 2>&1; then
 		echo "PASS $name"
 		passed=$((passed + 1))
 	else
