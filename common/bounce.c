@@ -10,6 +10,8 @@
 #include "addr.h"
 #include "bounce.h"
 #include "dsn.h"
+#include "notice.h"
+#include "scan.h"
 
 static char *bounce_strdup(const char *s)
 {
@@ -62,6 +64,56 @@ static int bounce_classify_reply(const struct rules *rs, const char *diag, const
 	return 0;
 }
 
+/*
+ * An enhanced status code for a reply that carries none, from what the
+ * classifier decided (see bounce.h for the table). The class digit is the
+ * reply code's, else 5 for a failure and 4 for a delay.
+ */
+static const struct {
+	const char *reason; /* NULL: any reason of the class */
+	enum bt_class cls;
+	const char *subject_detail;
+} bounce_derived[] = {
+    {"domain-unknown", BT_CLASS_RECIPIENT_INVALID, "1.2"},
+    {"mailbox-moved", BT_CLASS_RECIPIENT_INVALID, "1.6"},
+    {"mailbox-disabled", BT_CLASS_RECIPIENT_INVALID, "2.1"},
+    {NULL, BT_CLASS_RECIPIENT_INVALID, "1.1"},
+    {"mailbox-full", BT_CLASS_RECIPIENT_TRANSIENT, "2.2"},
+    {NULL, BT_CLASS_RECIPIENT_TRANSIENT, "2.1"},
+    {"message-too-large", BT_CLASS_SENDER_ISSUE, "3.4"},
+    {"protocol-error", BT_CLASS_SENDER_ISSUE, "5.2"},
+    {"not-rfc-compliant", BT_CLASS_SENDER_ISSUE, "6.0"},
+    {NULL, BT_CLASS_SENDER_ISSUE, "7.1"},
+    {NULL, BT_CLASS_RECIPIENT_POLICY, "7.1"},
+    {"connection-failed", BT_CLASS_TRANSIENT, "4.1"},
+    {"dns-failure", BT_CLASS_TRANSIENT, "4.3"},
+    {"routing-loop", BT_CLASS_TRANSIENT, "4.6"},
+    {"retry-timeout", BT_CLASS_TRANSIENT, "4.7"},
+    {"greylisted", BT_CLASS_TRANSIENT, "7.1"},
+    {NULL, BT_CLASS_TRANSIENT, "0.0"},
+};
+
+static void bounce_derive_status(struct bounce_result *r)
+{
+	char c = r->reply_code >= 400 && r->reply_code < 600 ? (char)('0' + r->reply_code / 100)
+	         : r->action && strcmp(r->action, "delayed") == 0 ? '4'
+	         : r->action && strcmp(r->action, "failed") == 0  ? '5'
+	                                                          : 0;
+	const char *sd = "0.0";
+
+	if (c == 0 || r->status[0] != 0)
+		return;
+	for (size_t i = 0; i < sizeof(bounce_derived) / sizeof(bounce_derived[0]); i++) {
+		if (bounce_derived[i].cls != r->verdict.cls ||
+		    (bounce_derived[i].reason &&
+		     strcmp(bounce_derived[i].reason, r->verdict.reason)))
+			continue;
+		sd = bounce_derived[i].subject_detail;
+		break;
+	}
+	snprintf(r->status, sizeof(r->status), "%c.%s", c, sd);
+}
+
 static int bounce_from_rcpt(const struct rules *rs, const struct dsn_rcpt *d,
                             struct bounce_result *r)
 {
@@ -69,6 +121,10 @@ static int bounce_from_rcpt(const struct rules *rs, const struct dsn_rcpt *d,
 	char norm[ADDR_MAX];
 
 	memset(r, 0, sizeof(*r));
+	/* a Final-Recipient that is no address ("|prog", a source route) */
+	if (raw && addr_normalise(raw, norm, sizeof(norm)) < 0 && d->original_recipient &&
+	    addr_normalise(d->original_recipient, norm, sizeof(norm)) == 0)
+		raw = d->original_recipient;
 	r->raw_recipient = bounce_strdup(raw);
 	if (raw && addr_normalise(raw, norm, sizeof(norm)) == 0)
 		r->recipient = strdup(norm);
@@ -96,18 +152,39 @@ static void bounce_take_report(struct bounce *b, const struct dsn_report *rep)
 	b->orig_subject = bounce_strdup(rep->orig_subject);
 }
 
+/*
+ * The report of a message: its delivery-status part, completed from the
+ * text where a recipient lacks the reply; else, for a bounce without one,
+ * what the text says (scan.h). Auto-replies and feedback reports give none.
+ */
+static int bounce_report(const struct mail *m, struct dsn_report *rep, int *scanned)
+{
+	int n = dsn_parse(m, rep);
+
+	*scanned = 0;
+	if (n > 0 && scan_fill(m, rep) < 0) {
+		dsn_free(rep);
+		return -1;
+	}
+	if (n == 0 && notice_kind(m) == NOTICE_BOUNCE) {
+		*scanned = 1;
+		n = scan_parse(m, rep);
+	}
+	return n;
+}
+
 int bounce_analyse(const char *data, size_t len, const struct rules *rs,
                    const struct mail_limits *lim, struct bounce *out, char *err, size_t errlen)
 {
 	struct mail *m;
 	struct dsn_report rep;
-	int n;
+	int n, scanned;
 
 	memset(out, 0, sizeof(*out));
 	if (mail_parse(data, len, lim, &m, err, errlen) < 0)
 		return -1;
 	out->truncated = m->truncated;
-	n = dsn_parse(m, &rep);
+	n = bounce_report(m, &rep, &scanned);
 	mail_free(m);
 	if (n <= 0) {
 		if (n < 0)
@@ -115,6 +192,8 @@ int bounce_analyse(const char *data, size_t len, const struct rules *rs,
 		return n;
 	}
 	bounce_take_report(out, &rep);
+	out->is_report = !scanned;
+	out->scanned = scanned;
 	out->results = calloc(rep.nrcpts, sizeof(*out->results));
 	if (out->results == NULL) {
 		dsn_free(&rep);
@@ -130,6 +209,8 @@ int bounce_analyse(const char *data, size_t len, const struct rules *rs,
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
+		if (scanned)
+			bounce_derive_status(&out->results[i]);
 	}
 	dsn_free(&rep);
 	return (int)out->nresults;

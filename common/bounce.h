@@ -20,6 +20,25 @@
  *	normalised Final-Recipient (else Original-Recipient), or NULL when it
  *	is not an address.
  *
+ *	A bounce without a delivery-status part (qmail, Exim, Sendmail
+ *	without DSN, Exchange 2003, ...) is read from its text by scan.h and
+ *	gives results with scanned set; auto-replies and feedback reports
+ *	(notice.h) give none. A recipient whose delivery-status block lacks
+ *	the Diagnostic-Code gets the reply from the text. A scanned reply that
+ *	carries no enhanced status code gets one derived from the verdict:
+ *	the reply code's class digit (else 5 failed, 4 delayed), then
+ *	  recipient-invalid   domain-unknown 1.2, mailbox-moved 1.6,
+ *	                      mailbox-disabled 2.1, otherwise 1.1
+ *	  recipient-transient mailbox-full 2.2, otherwise 2.1
+ *	  sender-issue        message-too-large 3.4, protocol-error 5.2,
+ *	                      not-rfc-compliant 6.0, otherwise 7.1
+ *	  recipient-policy    7.1
+ *	  transient           connection-failed 4.1, dns-failure 4.3,
+ *	                      routing-loop 4.6, retry-timeout 4.7,
+ *	                      greylisted 7.1, otherwise 0.0
+ *	  unclassified        0.0
+ *	(RFC 3463's meanings: 5.1.1 bad mailbox, 5.2.2 mailbox full, ...).
+ *
  *	bounce_dedup_key() gives a stable key for one result of one report,
  *	from the reporting MTA's queue id (or envelope id, or the returned
  *	Message-ID), the recipient, the action and the status: the same DSN
@@ -51,6 +70,7 @@ struct bounce_result {
 
 struct bounce {
 	int is_report; /* a delivery-status part was found */
+	int scanned;   /* no such part: results were read from the text (scan.h) */
 	int truncated; /* the input was larger than the limits allow */
 	char *reporting_mta;
 	char *queue_id;
@@ -63,7 +83,7 @@ struct bounce {
 };
 
 int bounce_analyse(const char *data, size_t len, const struct rules *rs,
-		   const struct mail_limits *lim, struct bounce *out, char *err, size_t errlen);
+                   const struct mail_limits *lim, struct bounce *out, char *err, size_t errlen);
 /* One reply line (bouncetag classify --line): a single result, no recipient. */
 int bounce_classify_line(const struct rules *rs, const char *line, struct bounce_result *out);
 void bounce_result_free(struct bounce_result *r);

@@ -375,20 +375,15 @@ static void returned_take(struct dsn_ctx *ctx, const struct mail_part *ret)
 		ctx->rep->orig_subject = conv_trim(ctx, v);
 }
 
-int dsn_parse(const struct mail *m, struct dsn_report *out)
+/* Read the fields of text into out; returns as dsn_parse() does. */
+static int dsn_read_fields(const char *text, size_t len, const struct mail_part *ret,
+                           struct dsn_report *out)
 {
-	const struct mail_part *report = NULL, *ret;
 	struct dsn_ctx ctx;
 	struct mail_block *blocks;
 	size_t nblocks;
 
-	memset(out, 0, sizeof(*out));
-	if (m == NULL || m->root == NULL)
-		return 0;
-	ret = walk(m->root, &report);
-	if (report == NULL)
-		return 0;
-	if (mail_parse_blocks(report->body, report->body_len, NULL, &blocks, &nblocks) < 0)
+	if (mail_parse_blocks(text, len, NULL, &blocks, &nblocks) < 0)
 		return -1;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.rep = out;
@@ -406,6 +401,25 @@ int dsn_parse(const struct mail *m, struct dsn_report *out)
 		return ctx.oom ? -1 : 0;
 	}
 	return (int)out->nrcpts;
+}
+
+int dsn_parse(const struct mail *m, struct dsn_report *out)
+{
+	const struct mail_part *report = NULL, *ret;
+
+	memset(out, 0, sizeof(out[0]));
+	if (m == NULL || m->root == NULL)
+		return 0;
+	ret = walk(m->root, &report);
+	if (report == NULL)
+		return 0;
+	return dsn_read_fields(report->body, report->body_len, ret, out);
+}
+
+int dsn_parse_text(const char *text, size_t len, struct dsn_report *out)
+{
+	memset(out, 0, sizeof(out[0]));
+	return dsn_read_fields(text, len, NULL, out);
 }
 
 void dsn_free(struct dsn_report *r)

@@ -60,6 +60,12 @@ struct dsn_report {
 };
 
 int dsn_parse(const struct mail *m, struct dsn_report *out);
+/*
+ * The same fields from plain text, as some MTAs (Amazon WorkMail, some
+ * gateways) write a report inline in a text/plain body: text starts at the
+ * first field. Returns and frees like dsn_parse().
+ */
+int dsn_parse_text(const char *text, size_t len, struct dsn_report *out);
 void dsn_free(struct dsn_report *r);
 
 #endif

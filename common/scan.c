@@ -1,0 +1,1117 @@
+/*
+ * scan - delivery results from the text of a bounce. See scan.h.
+ *
+ * How it works:
+ *	1. The text. The first text/plain part outside any returned message
+ *	   (else the first text/html part with its tags removed), cut where
+ *	   the returned message starts: a line such as "--- Below this line
+ *	   is a copy of the message." (qmail), "------ This is a copy of the
+ *	   message, including all the headers. ------" (Exim), "----- Original
+ *	   message -----" (Gmail), or the first line that is a Received:,
+ *	   Return-Path: or DKIM-Signature: header.
+ *	2. The recipients. Every address in the text, in order, except the
+ *	   sender's: the bounce's To: and From:, the returned message's
+ *	   From:, Sender:, Reply-To: and Return-Path:, any address written
+ *	   after "MAIL FROM:", "from", "Reply-To:" or "mailto:", and
+ *	   MAILER-DAEMON. An X-Failed-Recipients header (Exim, Gmail), when
+ *	   present, names the recipients instead.
+ *	3. Each line belongs to the recipient it names, else to the one the
+ *	   line before belonged to; a recipient's runs of lines hold its
+ *	   reply. The reply is taken from the first run that has a reply code
+ *	   (at a line start or after "said:", "(reason:", "<<<", ...) up to
+ *	   the end of that paragraph; failing that, the first run that says
+ *	   more than the address; failing that, for a lone recipient, the first
+ *	   reply code anywhere in the text, or the whole text.
+ *	The recognisers in scan_formats[] come first: each knows one way of
+ *	writing that the steps above would misread, and either produces the
+ *	report itself or adds what it knows (recipients, a reply) and lets
+ *	the generic steps finish.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "reply.h"
+#include "scan.h"
+
+#define SCAN_EXCL_MAX 32
+
+struct scan_line {
+	size_t off;
+	size_t len;
+};
+
+struct scan_rcpt {
+	char addr[ADDR_MAX]; /* normalised */
+	char *diag;          /* chosen reply, or NULL */
+};
+
+struct scan_ctx {
+	const struct mail *m;
+	char *text;      /* NUL-terminated, LF line ends */
+	size_t len;      /* up to where the returned message starts */
+	size_t full_len; /* all of it */
+	int depth;       /* bounces quoted in bounces (scan_embedded) */
+	struct scan_line *lines;
+	size_t nlines;
+	char excl[SCAN_EXCL_MAX][ADDR_MAX];
+	int excl_weak[SCAN_EXCL_MAX]; /* from a header: a line naming the address alone wins */
+	size_t nexcl;
+	size_t first_line; /* where recipients start to be collected */
+	struct scan_rcpt *rcpts;
+	size_t nrcpts;
+	int fixed;  /* the recipient set is known: take no more from the text */
+	int *owner; /* per line: index into rcpts, or -1 */
+	struct dsn_report *out;
+	int oom;
+};
+
+/* --- small string helpers ------------------------------------------------ */
+
+static char *scan_dup(struct scan_ctx *ctx, const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p == NULL) {
+		ctx->oom = 1;
+		return NULL;
+	}
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+/* Copy n bytes of s with white space runs made one space, trimmed, capped. */
+static char *scan_squeeze(struct scan_ctx *ctx, const char *s, size_t n)
+{
+	char *out = malloc((n < SCAN_DIAG_MAX ? n : SCAN_DIAG_MAX) + 1);
+	size_t j = 0;
+	int space = 0;
+
+	if (out == NULL) {
+		ctx->oom = 1;
+		return NULL;
+	}
+	for (size_t i = 0; i < n && j < SCAN_DIAG_MAX - 1; i++) {
+		if (isspace((unsigned char)s[i]) || s[i] == 0) {
+			space = 1;
+			continue;
+		}
+		if (space && j > 0)
+			out[j++] = ' ';
+		space = 0;
+		out[j++] = s[i];
+	}
+	out[j] = 0;
+	return out;
+}
+
+/* Does s (n bytes) start with word, ignoring case? */
+static int scan_starts(const char *s, size_t n, const char *word)
+{
+	size_t k = strlen(word);
+
+	return n >= k && strncasecmp(s, word, k) == 0;
+}
+
+/* Case-blind search for needle in n bytes of s; offset or -1. */
+static long scan_find(const char *s, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	for (size_t i = 0; k <= n && i <= n - k; i++)
+		if (strncasecmp(s + i, needle, k) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* --- 1. the text ----------------------------------------------------------- */
+
+/* First leaf of this type, not looking into enclosed messages. */
+static const struct mail_part *scan_leaf(const struct mail_part *p, const char *type, size_t depth)
+{
+	const struct mail_part *t;
+
+	if (strcmp(p->type, type) == 0 && p->nchildren == 0)
+		return p;
+	if (strncmp(p->type, "multipart/", 10) != 0 || depth > 8)
+		return NULL;
+	for (size_t i = 0; i < p->nchildren; i++)
+		if ((t = scan_leaf(p->children[i], type, depth + 1)) != NULL)
+			return t;
+	return NULL;
+}
+
+/* HTML to text: tags go, block ends become line ends, a few entities. */
+static size_t scan_unhtml(const char *s, size_t n, char *out, size_t cap)
+{
+	static const struct {
+		const char *ent;
+		char c;
+	} ents[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&nbsp;", ' '}, {"&quot;", '"'}};
+	size_t j = 0, i = 0;
+
+	while (i < n && j + 1 < cap) {
+		if (s[i] == '<') {
+			int brk =
+			    scan_starts(s + i, n - i, "<br") || scan_starts(s + i, n - i, "</p") ||
+			    scan_starts(s + i, n - i, "</div") ||
+			    scan_starts(s + i, n - i, "</tr") || scan_starts(s + i, n - i, "<p") ||
+			    scan_starts(s + i, n - i, "</li");
+
+			while (i < n && s[i] != '>')
+				i++;
+			i++;
+			if (brk)
+				out[j++] = '\n';
+			continue;
+		}
+		if (s[i] == '&') {
+			size_t e;
+
+			for (e = 0; e < sizeof(ents) / sizeof(ents[0]); e++)
+				if (scan_starts(s + i, n - i, ents[e].ent))
+					break;
+			if (e < sizeof(ents) / sizeof(ents[0])) {
+				out[j++] = ents[e].c;
+				i += strlen(ents[e].ent);
+				continue;
+			}
+		}
+		out[j++] = s[i++];
+	}
+	out[j] = 0;
+	return j;
+}
+
+/*
+ * Lines at which the returned message starts. A line is compared with
+ * its leading dashes, stars, equals signs and spaces removed.
+ */
+static const char *const scan_cut_lines[] = {
+    "below this line is a copy of the message",
+    "this is a copy of the message",
+    "original message follows",
+    "unsent message follows",
+    "message headers follow",
+    "below is a copy of the original message",
+    "returned message",
+    "original message",
+    "included is a copy of the message header",
+    "the original message headers",
+    "original message headers",
+    "copy of the original message",
+    "headers of the original",
+    "the header of the original message",
+    "message header follows",
+    NULL,
+};
+
+static const char *const scan_cut_headers[] = {
+    "Received: ", "Return-Path: ", "DKIM-Signature: ", "X-Received: ", "ARC-Seal: ", NULL,
+};
+
+static int scan_is_cut(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (size_t k = 0; scan_cut_headers[k]; k++)
+		if (scan_starts(s, n, scan_cut_headers[k]))
+			return 1;
+	while (i < n && (s[i] == '-' || s[i] == '*' || s[i] == '=' || s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (n - i > 64)
+		return 0;
+	for (size_t k = 0; scan_cut_lines[k]; k++) {
+		size_t w = strlen(scan_cut_lines[k]);
+
+		/* the whole line, or the line up to a colon, dash or full stop */
+		if (scan_starts(s + i, n - i, scan_cut_lines[k]) &&
+		    (i + w == n || strchr(" :.-=*", s[i + w]) != NULL) &&
+		    (scan_cut_lines[k][0] != 'o' || i + w + 12 >= n))
+			return 1;
+	}
+	return 0;
+}
+
+/* Split ctx->text into lines and cut it where the returned message starts. */
+static int scan_lines(struct scan_ctx *ctx)
+{
+	size_t off = 0, cap = 64;
+
+	ctx->lines = malloc(cap * sizeof(*ctx->lines));
+	if (ctx->lines == NULL)
+		return -1;
+	while (off < ctx->len && ctx->nlines < SCAN_LINES_MAX) {
+		const char *nl = memchr(ctx->text + off, '\n', ctx->len - off);
+		size_t n = nl ? (size_t)(nl - (ctx->text + off)) : ctx->len - off;
+
+		if (ctx->nlines > 0 && scan_is_cut(ctx->text + off, n)) {
+			ctx->len = off;
+			break;
+		}
+		if (ctx->nlines == cap) {
+			struct scan_line *p = realloc(ctx->lines, cap * 2 * sizeof(*p));
+
+			if (p == NULL)
+				return -1;
+			ctx->lines = p;
+			cap *= 2;
+		}
+		ctx->lines[ctx->nlines].off = off;
+		ctx->lines[ctx->nlines].len = n;
+		ctx->nlines++;
+		off += n + 1;
+	}
+	return 0;
+}
+
+static int scan_text(struct scan_ctx *ctx)
+{
+	const struct mail_part *p = scan_leaf(ctx->m->root, "text/plain", 0);
+	size_t n;
+
+	if (p == NULL && strcmp(ctx->m->root->type, "text/plain") == 0)
+		p = ctx->m->root;
+	if (p != NULL) {
+		n = p->body_len < SCAN_TEXT_MAX ? p->body_len : SCAN_TEXT_MAX;
+		if ((ctx->text = malloc(n + 1)) == NULL)
+			return -1;
+		memcpy(ctx->text, p->body, n);
+		ctx->text[n] = 0;
+		ctx->len = n;
+	} else if ((p = scan_leaf(ctx->m->root, "text/html", 0)) != NULL) {
+		if ((ctx->text = malloc(SCAN_TEXT_MAX + 1)) == NULL)
+			return -1;
+		ctx->len = scan_unhtml(p->body, p->body_len, ctx->text, SCAN_TEXT_MAX + 1);
+	} else if (ctx->m->root->nchildren == 0 && ctx->m->root->body_len > 0) {
+		/* a multipart whose boundary never appears: its body is the text */
+		p = ctx->m->root;
+		n = p->body_len < SCAN_TEXT_MAX ? p->body_len : SCAN_TEXT_MAX;
+		if ((ctx->text = malloc(n + 1)) == NULL)
+			return -1;
+		memcpy(ctx->text, p->body, n);
+		ctx->text[n] = 0;
+		ctx->len = n;
+	} else {
+		return 0;
+	}
+	ctx->full_len = ctx->len;
+	return scan_lines(ctx);
+}
+
+/* --- 2. addresses ---------------------------------------------------------- */
+
+static int scan_local_char(int c)
+{
+	return isalnum(c) || (c != 0 && strchr(".!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+static int scan_domain_char(int c)
+{
+	return isalnum(c) || c == '-' || c == '.';
+}
+
+/*
+ * The address around the '@' at s[at] (s has n bytes): its start and end,
+ * or 0 when it is not one (no dot in the domain, no letters in the last
+ * label, nothing before the '@').
+ */
+static int scan_addr_at(const char *s, size_t n, size_t at, size_t *b, size_t *e)
+{
+	size_t i = at, j = at + 1, dot = 0, tld = 0;
+
+	while (i > 0 && scan_local_char((unsigned char)s[i - 1]) && at - i < 128)
+		i--;
+	while (i < at && (s[i] == '.' || s[i] == '\'' || s[i] == '`'))
+		i++;
+	while (j < n && scan_domain_char((unsigned char)s[j]) && j - at < 256)
+		j++;
+	while (j > at + 1 && (s[j - 1] == '.' || s[j - 1] == '-'))
+		j--;
+	if (i == at || j == at + 1)
+		return 0;
+	for (size_t k = at + 1; k < j; k++) {
+		if (s[k] == '.') {
+			dot = k;
+			tld = 0;
+		} else if (isalpha((unsigned char)s[k])) {
+			tld++;
+		} else {
+			tld = 100;
+		}
+	}
+	if (dot == 0 || tld < 2 || tld > 63)
+		return 0;
+	*b = i;
+	*e = j;
+	return 1;
+}
+
+/* Words after which an address is the sender's, not a recipient. */
+static const char *const scan_sender_words[] = {
+    "mail from:",   "from:",       "from",    "from=",         "sender:", "reply-to:",
+    "return-path:", "message-id:", "mailto:", "envelope-from", "sender",  NULL,
+};
+
+static int scan_is_sender_context(const char *line, size_t b)
+{
+	size_t e = b, s;
+
+	while (e > 0 && (line[e - 1] == '<' || line[e - 1] == ' ' || line[e - 1] == '"' ||
+	                 line[e - 1] == '\t' || line[e - 1] == '('))
+		e--;
+	s = e > 16 ? e - 16 : 0;
+	for (size_t k = 0; scan_sender_words[k]; k++) {
+		size_t w = strlen(scan_sender_words[k]);
+
+		if (e - s >= w && strncasecmp(line + e - w, scan_sender_words[k], w) == 0 &&
+		    (e - w == 0 || !isalnum((unsigned char)line[e - w - 1])))
+			return 1;
+	}
+	return 0;
+}
+
+/* Is a excluded? A weak exclusion does not hold against a line naming a alone. */
+static int scan_excluded(const struct scan_ctx *ctx, const char *a, int alone)
+{
+	if (strncmp(a, "mailer-daemon@", 14) == 0)
+		return 1;
+	for (size_t i = 0; i < ctx->nexcl; i++)
+		if (strcmp(ctx->excl[i], a) == 0)
+			return !(alone && ctx->excl_weak[i]);
+	return 0;
+}
+
+static void scan_exclude(struct scan_ctx *ctx, const char *a, int weak)
+{
+	for (size_t i = 0; i < ctx->nexcl; i++)
+		if (strcmp(ctx->excl[i], a) == 0) {
+			ctx->excl_weak[i] &= weak;
+			return;
+		}
+	if (ctx->nexcl < SCAN_EXCL_MAX) {
+		ctx->excl_weak[ctx->nexcl] = weak;
+		snprintf(ctx->excl[ctx->nexcl++], ADDR_MAX, "%s", a);
+	}
+}
+
+/* Exclude every address in a header value ("Name <a@b>, c@d"). */
+static void scan_exclude_value(struct scan_ctx *ctx, const char *v)
+{
+	size_t n, b, e;
+	char tok[ADDR_MAX], norm[ADDR_MAX];
+
+	if (v == NULL)
+		return;
+	n = strlen(v);
+	for (size_t at = 0; at < n; at++) {
+		if (v[at] != '@' || !scan_addr_at(v, n, at, &b, &e) || e - b >= ADDR_MAX)
+			continue;
+		memcpy(tok, v + b, e - b);
+		tok[e - b] = 0;
+		if (addr_normalise(tok, norm, sizeof(norm)) == 0)
+			scan_exclude(ctx, norm, 1);
+		at = e;
+	}
+}
+
+/* The headers of the returned message, or NULL. */
+static const struct mail_part *scan_returned(const struct mail *m)
+{
+	const struct mail_part *p = mail_find(m, "message/rfc822");
+
+	if (p == NULL)
+		p = mail_find(m, "text/rfc822-headers");
+	if (p == NULL)
+		p = mail_find(m, "message/global");
+	return p && p->nchildren > 0 ? p->children[0] : NULL;
+}
+
+static void scan_senders(struct scan_ctx *ctx)
+{
+	static const char *const own[] = {"To", "From", "Reply-To", "Sender", NULL};
+	static const char *const ret[] = {"From", "Sender", "Reply-To", "Return-Path", NULL};
+	const struct mail_part *r = scan_returned(ctx->m);
+
+	for (size_t i = 0; own[i]; i++)
+		scan_exclude_value(ctx, mail_part_header(ctx->m->root, own[i]));
+	for (size_t i = 0; r && ret[i]; i++)
+		scan_exclude_value(ctx, mail_part_header(r, ret[i]));
+}
+
+static int scan_rcpt_index(const struct scan_ctx *ctx, const char *a)
+{
+	for (size_t i = 0; i < ctx->nrcpts; i++)
+		if (strcmp(ctx->rcpts[i].addr, a) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int scan_rcpt_add(struct scan_ctx *ctx, const char *a)
+{
+	int i = scan_rcpt_index(ctx, a);
+
+	if (i >= 0 || ctx->nrcpts >= SCAN_RCPTS_MAX)
+		return i;
+	snprintf(ctx->rcpts[ctx->nrcpts].addr, ADDR_MAX, "%s", a);
+	ctx->rcpts[ctx->nrcpts].diag = NULL;
+	return (int)ctx->nrcpts++;
+}
+
+/*
+ * Call fn for each address token of a line: its normalised form and
+ * whether it stands in a sender's place. Stops early when fn returns
+ * non-zero and returns that value.
+ */
+#define SCAN_SENDER 1 /* written where a sender's address goes */
+#define SCAN_ALONE 2  /* the only thing on its line ("<a@b>:", "  a@b") */
+
+static int scan_alone(const char *s, size_t n, size_t b, size_t e)
+{
+	while (b > 0 && (s[b - 1] == '<' || s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '*'))
+		b--;
+	while (e < n && strchr("<>:,.;) \t", s[e]) != NULL)
+		e++;
+	return b == 0 && e == n;
+}
+
+static int scan_line_addrs(struct scan_ctx *ctx, size_t li,
+                           int (*fn)(struct scan_ctx *, const char *, int, void *), void *arg)
+{
+	const char *s = ctx->text + ctx->lines[li].off;
+	size_t n = ctx->lines[li].len, b, e;
+	char tok[ADDR_MAX], norm[ADDR_MAX];
+	int r;
+
+	for (size_t at = 0; at < n; at++) {
+		if (s[at] != '@' || !scan_addr_at(s, n, at, &b, &e))
+			continue;
+		at = e;
+		if (e - b >= ADDR_MAX)
+			continue;
+		memcpy(tok, s + b, e - b);
+		tok[e - b] = 0;
+		if (addr_normalise(tok, norm, sizeof(norm)) < 0)
+			continue;
+		if ((r = fn(ctx, norm,
+		            (scan_is_sender_context(s, b) ? SCAN_SENDER : 0) |
+		                (scan_alone(s, n, b, e) ? SCAN_ALONE : 0),
+		            arg)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int scan_collect_one(struct scan_ctx *ctx, const char *a, int flags, void *arg)
+{
+	(void)arg;
+	if (flags & SCAN_SENDER)
+		scan_exclude(ctx, a, 0);
+	else if (!scan_excluded(ctx, a, flags & SCAN_ALONE))
+		scan_rcpt_add(ctx, a);
+	return 0;
+}
+
+/*
+ * Lines after which the recipients are listed, when the text first quotes
+ * the headers of the returned message (Exchange 2003: "Your message To:
+ * ... did not reach the following recipient(s):").
+ */
+static const char *const scan_list_starts[] = {
+    "did not reach the following recipient",
+    "cannot be delivered to the following recipient",
+    NULL,
+};
+
+static void scan_collect(struct scan_ctx *ctx)
+{
+	for (size_t li = 0; li < ctx->nlines && ctx->first_line == 0; li++)
+		for (size_t k = 0; scan_list_starts[k]; k++)
+			if (scan_find(ctx->text + ctx->lines[li].off, ctx->lines[li].len,
+			              scan_list_starts[k]) >= 0)
+				ctx->first_line = li + 1;
+	for (size_t li = ctx->first_line; li < ctx->nlines; li++)
+		scan_line_addrs(ctx, li, scan_collect_one, NULL);
+}
+
+/*
+ * The recipient the returned message was addressed to, when the text names
+ * none: one To: address of the returned message, or of a "To:" line after
+ * the cut (Sendmail V5, Verizon quote the message inline).
+ */
+static void scan_collect_returned_to(struct scan_ctx *ctx)
+{
+	const struct mail_part *h = scan_returned(ctx->m);
+	const char *v = h ? mail_part_header(h, "To") : NULL;
+	char line[ADDR_MAX + 8];
+	size_t n, b, e, off = ctx->len;
+	char norm[ADDR_MAX];
+
+	for (size_t guard = 0; v == NULL && off < ctx->full_len && guard < SCAN_LINES_MAX;
+	     guard++) {
+		const char *nl = memchr(ctx->text + off, '\n', ctx->full_len - off);
+
+		n = nl ? (size_t)(nl - (ctx->text + off)) : ctx->full_len - off;
+		if (n == 0 && guard > 0)
+			break;
+		if (scan_starts(ctx->text + off, n, "To:") && n < sizeof(line)) {
+			memcpy(line, ctx->text + off + 3, n - 3);
+			line[n - 3] = 0;
+			v = line;
+		}
+		off += n + 1;
+	}
+	if (v == NULL || strchr(v, ',') != NULL)
+		return;
+	n = strlen(v);
+	for (size_t at = 0; at < n; at++) {
+		char tok[ADDR_MAX];
+
+		if (v[at] != '@' || !scan_addr_at(v, n, at, &b, &e) || e - b >= ADDR_MAX)
+			continue;
+		memcpy(tok, v + b, e - b);
+		tok[e - b] = 0;
+		if (addr_normalise(tok, norm, sizeof(norm)) == 0)
+			scan_rcpt_add(ctx, norm);
+		return;
+	}
+}
+
+/* --- 3. which lines belong to whom ---------------------------------------- */
+
+struct scan_mention {
+	int keep;  /* the current owner, if this line names it */
+	int first; /* the first recipient the line names */
+	int keeps;
+};
+
+static int scan_mention_one(struct scan_ctx *ctx, const char *a, int flags, void *arg)
+{
+	struct scan_mention *mn = arg;
+	int i = scan_rcpt_index(ctx, a);
+
+	(void)flags;
+	if (i < 0)
+		return 0;
+	if (mn->first < 0)
+		mn->first = i;
+	if (i == mn->keep)
+		mn->keeps = 1;
+	return 0;
+}
+
+static int scan_owners(struct scan_ctx *ctx)
+{
+	int cur = -1;
+
+	if ((ctx->owner = malloc((ctx->nlines + 1) * sizeof(int))) == NULL)
+		return -1;
+	for (size_t li = 0; li < ctx->nlines; li++) {
+		struct scan_mention mn = {cur, -1, 0};
+
+		scan_line_addrs(ctx, li, scan_mention_one, &mn);
+		if (mn.first >= 0 && !mn.keeps)
+			cur = mn.first;
+		ctx->owner[li] = cur;
+	}
+	return 0;
+}
+
+/*
+ * A reply code at s[i] (of n bytes): 4xx or 5xx standing alone, at the
+ * start or after a space, colon or bracket, followed by a space, hyphen,
+ * colon or the end.
+ */
+static int scan_code_at(const char *s, size_t n, size_t i)
+{
+	if (i + 3 > n || (s[i] != '4' && s[i] != '5') || !isdigit((unsigned char)s[i + 1]) ||
+	    !isdigit((unsigned char)s[i + 2]))
+		return 0;
+	if (i > 0 && strchr(" \t:([<\"'", s[i - 1]) == NULL)
+		return 0;
+	if (i > 1 && s[i - 1] == '(' && s[i - 2] == '#')
+		return 0;
+	return i + 3 == n || strchr(" -:]\n", s[i + 3]) != NULL;
+}
+
+/* Offset of the first reply code in s[0..n), or -1. */
+static long scan_reply_start(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 3 <= n; i++)
+		if (scan_code_at(s, n, i))
+			return (long)i;
+	return -1;
+}
+
+/* End of the paragraph that contains s[from]: the next blank line. */
+static size_t scan_paragraph_end(const char *s, size_t n, size_t from)
+{
+	for (size_t i = from; i < n; i++) {
+		if (s[i] != '\n')
+			continue;
+		size_t j = i + 1;
+
+		while (j < n && s[j] != '\n' && isspace((unsigned char)s[j]))
+			j++;
+		if (j >= n || s[j] == '\n')
+			return i;
+	}
+	return n;
+}
+
+/* Letters in s other than those of the address a: is there a message? */
+static int scan_says_more(const char *s, size_t n, const char *a)
+{
+	size_t letters = 0, alen = strlen(a);
+
+	for (size_t i = 0; i < n; i++) {
+		if (i + alen <= n && strncasecmp(s + i, a, alen) == 0) {
+			i += alen - 1;
+			continue;
+		}
+		letters += isalpha((unsigned char)s[i]) != 0;
+	}
+	return letters >= 8;
+}
+
+/* The reply of recipient r from its runs of lines; sets rcpts[r].diag. */
+static void scan_diag_runs(struct scan_ctx *ctx, int r)
+{
+	size_t fb = 0, fe = 0;
+	int have_fallback = 0;
+
+	for (size_t li = 0; li < ctx->nlines; li++) {
+		size_t lj = li, b, e;
+		long k;
+
+		if (ctx->owner[li] != r)
+			continue;
+		while (lj + 1 < ctx->nlines && ctx->owner[lj + 1] == r)
+			lj++;
+		b = ctx->lines[li].off;
+		e = ctx->lines[lj].off + ctx->lines[lj].len;
+		li = lj;
+		if ((k = scan_reply_start(ctx->text + b, e - b)) >= 0) {
+			size_t pe = scan_paragraph_end(ctx->text, e, b + (size_t)k);
+
+			ctx->rcpts[r].diag =
+			    scan_squeeze(ctx, ctx->text + b + k, pe - b - (size_t)k);
+			return;
+		}
+		if (!have_fallback && scan_says_more(ctx->text + b, e - b, ctx->rcpts[r].addr)) {
+			fb = b;
+			fe = e;
+			have_fallback = 1;
+		}
+	}
+	if (have_fallback)
+		ctx->rcpts[r].diag = scan_squeeze(ctx, ctx->text + fb, fe - fb);
+}
+
+static void scan_diags(struct scan_ctx *ctx)
+{
+	for (size_t r = 0; r < ctx->nrcpts && !ctx->oom; r++) {
+		if (ctx->rcpts[r].diag == NULL)
+			scan_diag_runs(ctx, (int)r);
+		if (ctx->rcpts[r].diag == NULL && ctx->nrcpts == 1) {
+			long k = scan_reply_start(ctx->text, ctx->len);
+
+			if (k >= 0)
+				ctx->rcpts[r].diag = scan_squeeze(
+				    ctx, ctx->text + k,
+				    scan_paragraph_end(ctx->text, ctx->len, (size_t)k) - (size_t)k);
+			else
+				ctx->rcpts[r].diag = scan_squeeze(ctx, ctx->text, ctx->len);
+		}
+	}
+}
+
+/* --- the report ------------------------------------------------------------ */
+
+/* Words of a delay notice: the message is still queued. */
+static const char *const scan_delay_words[] = {
+    "has been delayed",       "will be retried",
+    "warning message only",   "will retry",
+    "still trying",           "technical details of temporary failure",
+    "delivery delayed",       "(delay)",
+    "not yet been delivered", NULL,
+};
+
+static int scan_is_delay(const struct scan_ctx *ctx)
+{
+	const char *subj = mail_part_header(ctx->m->root, "Subject");
+
+	for (size_t i = 0; scan_delay_words[i]; i++)
+		if ((subj && strcasestr(subj, scan_delay_words[i])) ||
+		    scan_find(ctx->text, ctx->len < 4096 ? ctx->len : 4096, scan_delay_words[i]) >=
+		        0)
+			return 1;
+	return 0;
+}
+
+static void scan_returned_take(struct scan_ctx *ctx)
+{
+	const struct mail_part *h = scan_returned(ctx->m);
+	const char *v;
+
+	if (h == NULL)
+		return;
+	if ((v = mail_part_header(h, "Message-ID")) != NULL)
+		ctx->out->orig_message_id = scan_dup(ctx, v, strlen(v));
+	if ((v = mail_part_header(h, "From")) != NULL)
+		ctx->out->orig_from = scan_dup(ctx, v, strlen(v));
+	if ((v = mail_part_header(h, "Subject")) != NULL)
+		ctx->out->orig_subject = scan_dup(ctx, v, strlen(v));
+}
+
+static int scan_report(struct scan_ctx *ctx)
+{
+	struct dsn_report *out = ctx->out;
+	const char *action = scan_is_delay(ctx) ? "delayed" : "failed";
+	char st[REPLY_STATUS_MAX];
+
+	if (ctx->nrcpts == 0)
+		return 0;
+	if ((out->rcpts = calloc(ctx->nrcpts, sizeof(*out->rcpts))) == NULL)
+		return -1;
+	for (size_t i = 0; i < ctx->nrcpts && !ctx->oom; i++) {
+		struct dsn_rcpt *d = &out->rcpts[out->nrcpts++];
+		const char *diag = ctx->rcpts[i].diag ? ctx->rcpts[i].diag : "";
+
+		d->final_recipient = scan_dup(ctx, ctx->rcpts[i].addr, strlen(ctx->rcpts[i].addr));
+		d->action = scan_dup(ctx, action, strlen(action));
+		d->diagnostic_type = scan_dup(ctx, "x-scan", 6);
+		d->diagnostic = scan_dup(ctx, diag, strlen(diag));
+		reply_find_status(diag, st);
+		if (st[0])
+			d->status = scan_dup(ctx, st, strlen(st));
+	}
+	scan_returned_take(ctx);
+	return ctx->oom ? -1 : (int)out->nrcpts;
+}
+
+/* --- recognisers ------------------------------------------------------------ */
+
+/*
+ * A report written inline in the text (Amazon WorkMail's "Technical
+ * report:", some gateways): the RFC 3464 fields, read by dsn.c.
+ */
+static int scan_inline_report(struct scan_ctx *ctx)
+{
+	static const char *const starts[] = {
+	    "Reporting-MTA:", "Final-Recipient:", "Original-Recipient:", "Action:", NULL};
+
+	for (size_t li = 0; li < ctx->nlines; li++) {
+		const char *s = ctx->text + ctx->lines[li].off;
+
+		for (size_t k = 0; starts[k]; k++) {
+			if (!scan_starts(s, ctx->lines[li].len, starts[k]))
+				continue;
+			if (scan_find(s, ctx->len - ctx->lines[li].off, "\nFinal-Recipient:") < 0 &&
+			    !scan_starts(s, ctx->lines[li].len, "Final-Recipient:"))
+				return 0;
+			return dsn_parse_text(s, ctx->len - ctx->lines[li].off, ctx->out);
+		}
+	}
+	return 0;
+}
+
+/* Exim and Gmail name the failed recipients in X-Failed-Recipients. */
+static int scan_failed_header(struct scan_ctx *ctx)
+{
+	const char *v = mail_part_header(ctx->m->root, "X-Failed-Recipients");
+	size_t n, b, e;
+	char tok[ADDR_MAX], norm[ADDR_MAX];
+
+	if (v == NULL)
+		return 0;
+	n = strlen(v);
+	for (size_t at = 0; at < n; at++) {
+		if (v[at] != '@' || !scan_addr_at(v, n, at, &b, &e) || e - b >= ADDR_MAX)
+			continue;
+		memcpy(tok, v + b, e - b);
+		tok[e - b] = 0;
+		if (addr_normalise(tok, norm, sizeof(norm)) == 0)
+			scan_rcpt_add(ctx, norm);
+		at = e;
+	}
+	ctx->fixed = ctx->nrcpts > 0;
+	return 0;
+}
+
+/* A JSON string value of key within s[0..n): copied, or NULL. */
+static char *scan_json_value(struct scan_ctx *ctx, const char *s, size_t n, const char *key)
+{
+	char pat[64];
+	long at;
+	size_t i, b;
+
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	if ((at = scan_find(s, n, pat)) < 0)
+		return NULL;
+	i = (size_t)at + strlen(pat);
+	while (i < n && (s[i] == ' ' || s[i] == ':' || s[i] == '\\'))
+		i++;
+	if (i >= n || s[i] != '"')
+		return NULL;
+	b = ++i;
+	while (i < n && s[i] != '"' && s[i] != '\\')
+		i++;
+	return scan_dup(ctx, s + b, i - b);
+}
+
+/*
+ * Amazon SES notifications (SNS, JSON in the body): one recipient per
+ * object of "bouncedRecipients". Complaint and Delivery notifications are
+ * not failures and give nothing. Quotes may be escaped (JSON in JSON).
+ */
+static int scan_ses_json(struct scan_ctx *ctx)
+{
+	long at = scan_find(ctx->text, ctx->full_len, "notificationType");
+	size_t i, n = ctx->full_len;
+	const char *s = ctx->text;
+
+	if (at < 0)
+		return 0;
+	for (i = (size_t)at + 16; i < n && !isalpha((unsigned char)s[i]); i++)
+		;
+	if (i >= n || strncmp(s + i, "Bounce", 6) != 0 ||
+	    (at = scan_find(s + i, n - i, "bouncedRecipients")) < 0)
+		return 1;
+	i += (size_t)at;
+	while (i < n && s[i] != '[')
+		i++;
+	while (i < n && s[i] != ']' && ctx->out->nrcpts < SCAN_RCPTS_MAX && !ctx->oom) {
+		const char *e;
+		struct dsn_rcpt *d, *grown;
+
+		if (s[i++] != '{')
+			continue;
+		if ((e = memchr(s + i, '}', n - i)) == NULL)
+			break;
+		grown = realloc(ctx->out->rcpts, (ctx->out->nrcpts + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		ctx->out->rcpts = grown;
+		d = memset(&grown[ctx->out->nrcpts++], 0, sizeof(*d));
+		d->final_recipient =
+		    scan_json_value(ctx, s + i, (size_t)(e - s) - i, "emailAddress");
+		d->action = scan_json_value(ctx, s + i, (size_t)(e - s) - i, "action");
+		d->status = scan_json_value(ctx, s + i, (size_t)(e - s) - i, "status");
+		d->diagnostic = scan_json_value(ctx, s + i, (size_t)(e - s) - i, "diagnosticCode");
+		if (d->action == NULL)
+			d->action = scan_dup(ctx, "failed", 6);
+		i = (size_t)(e - s) + 1;
+	}
+	return ctx->oom ? -1 : 1;
+}
+
+static int scan_parse_depth(const struct mail *m, struct dsn_report *out, int depth);
+
+/*
+ * A bounce quoted whole in the text of another (an ISP's postmaster
+ * forwarding what its relay returned): read the quoted one, once.
+ */
+static int scan_embedded(struct scan_ctx *ctx)
+{
+	struct mail *inner;
+	char err[128];
+	int n;
+
+	if (ctx->depth > 0)
+		return 0;
+	for (size_t off = ctx->len, guard = 0; off < ctx->full_len && guard < SCAN_LINES_MAX;
+	     guard++) {
+		const char *s = ctx->text + off, *nl = memchr(s, '\n', ctx->full_len - off);
+		size_t len = nl ? (size_t)(nl - s) : ctx->full_len - off;
+
+		if (scan_starts(s, len, "From MAILER-DAEMON ") && nl != NULL) {
+			s = nl + 1;
+			len = 0;
+		} else if (!scan_starts(s, len, "Return-Path: <>")) {
+			off += len + 1;
+			continue;
+		}
+		if (mail_parse(s, ctx->full_len - (size_t)(s - ctx->text), NULL, &inner, err,
+		               sizeof(err)) < 0)
+			return -1;
+		n = dsn_parse(inner, ctx->out);
+		if (n == 0)
+			n = scan_parse_depth(inner, ctx->out, ctx->depth + 1);
+		mail_free(inner);
+		return n;
+	}
+	return 0;
+}
+
+/*
+ * Each recogniser returns 1 when it produced the report (which may then
+ * hold no recipient: nothing failed), 0 to let the next one and then the
+ * generic steps go on, -1 when memory runs out.
+ */
+static const struct scan_format {
+	const char *name;
+	int (*run)(struct scan_ctx *ctx);
+} scan_formats[] = {
+    {"ses-json", scan_ses_json},
+    {"embedded-bounce", scan_embedded},
+    {"inline-report", scan_inline_report},
+    {"x-failed-recipients", scan_failed_header},
+};
+
+/* --- entry points ------------------------------------------------------------ */
+
+static int scan_setup(struct scan_ctx *ctx, const struct mail *m, struct dsn_report *out)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	memset(out, 0, sizeof(*out));
+	ctx->m = m;
+	ctx->out = out;
+	if (m == NULL || m->root == NULL)
+		return 0;
+	if ((ctx->rcpts = calloc(SCAN_RCPTS_MAX, sizeof(*ctx->rcpts))) == NULL)
+		return -1;
+	if (scan_text(ctx) < 0)
+		return -1;
+	scan_senders(ctx);
+	return 0;
+}
+
+static void scan_cleanup(struct scan_ctx *ctx)
+{
+	for (size_t i = 0; ctx->rcpts && i < ctx->nrcpts; i++)
+		free(ctx->rcpts[i].diag);
+	free(ctx->rcpts);
+	free(ctx->text);
+	free(ctx->lines);
+	free(ctx->owner);
+}
+
+static int scan_parse_depth(const struct mail *m, struct dsn_report *out, int depth)
+{
+	struct scan_ctx ctx;
+	int n = 0;
+
+	if (scan_setup(&ctx, m, out) < 0) {
+		scan_cleanup(&ctx);
+		return -1;
+	}
+	ctx.depth = depth;
+	if (ctx.text == NULL) {
+		scan_cleanup(&ctx);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(scan_formats) / sizeof(scan_formats[0]) && n == 0; i++)
+		n = scan_formats[i].run(&ctx);
+	if (n > 0) {
+		n = (int)out->nrcpts;
+	} else if (n == 0) {
+		if (!ctx.fixed)
+			scan_collect(&ctx);
+		if (ctx.nrcpts == 0)
+			scan_collect_returned_to(&ctx);
+		if (scan_owners(&ctx) < 0)
+			ctx.oom = 1;
+		else
+			scan_diags(&ctx);
+		n = ctx.oom ? -1 : scan_report(&ctx);
+	}
+	scan_cleanup(&ctx);
+	if (n <= 0)
+		dsn_free(out);
+	return n;
+}
+
+int scan_parse(const struct mail *m, struct dsn_report *out)
+{
+	return scan_parse_depth(m, out, 0);
+}
+
+/* A report's recipient as an address, or NULL when it names none usable. */
+static const char *scan_usable(const struct dsn_rcpt *d, char norm[ADDR_MAX])
+{
+	if (d->final_recipient && addr_normalise(d->final_recipient, norm, ADDR_MAX) == 0)
+		return norm;
+	if (d->original_recipient && addr_normalise(d->original_recipient, norm, ADDR_MAX) == 0)
+		return norm;
+	return NULL;
+}
+
+/*
+ * Recipients of the report that are no address ("|/usr/bin/prog",
+ * "@mx.example.org"): the text's recipients that the report lacks,
+ * in order, become their Original-Recipient.
+ */
+static void scan_fill_unusable(struct scan_ctx *ctx, struct dsn_report *rep)
+{
+	char norm[ADDR_MAX];
+	size_t next = 0;
+
+	scan_collect(ctx);
+	for (size_t i = 0; i < rep->nrcpts && !ctx->oom; i++) {
+		struct dsn_rcpt *d = &rep->rcpts[i];
+		int known = 1;
+
+		if (scan_usable(d, norm) != NULL)
+			continue;
+		while (next < ctx->nrcpts && known) {
+			known = 0;
+			for (size_t j = 0; j < rep->nrcpts && !known; j++)
+				known = scan_usable(&rep->rcpts[j], norm) != NULL &&
+				        strcmp(norm, ctx->rcpts[next].addr) == 0;
+			if (known)
+				next++;
+		}
+		if (next >= ctx->nrcpts)
+			return;
+		free(d->original_recipient);
+		d->original_recipient =
+		    scan_dup(ctx, ctx->rcpts[next].addr, strlen(ctx->rcpts[next].addr));
+		next++;
+	}
+}
+
+int scan_fill(const struct mail *m, struct dsn_report *rep)
+{
+	struct scan_ctx ctx;
+	struct dsn_report unused;
+	char norm[ADDR_MAX];
+	int missing = 0;
+
+	for (size_t i = 0; i < rep->nrcpts; i++)
+		missing |=
+		    rep->rcpts[i].diagnostic == NULL || scan_usable(&rep->rcpts[i], norm) == NULL;
+	if (!missing)
+		return 0;
+	if (scan_setup(&ctx, m, &unused) < 0) {
+		scan_cleanup(&ctx);
+		return -1;
+	}
+	if (ctx.text == NULL) {
+		scan_cleanup(&ctx);
+		return 0;
+	}
+	scan_failed_header(&ctx);
+	scan_fill_unusable(&ctx, rep);
+	ctx.nrcpts = 0;
+	for (size_t i = 0; i < rep->nrcpts; i++)
+		if (scan_usable(&rep->rcpts[i], norm) != NULL)
+			scan_rcpt_add(&ctx, norm);
+	if (scan_owners(&ctx) == 0)
+		scan_diags(&ctx);
+	for (size_t i = 0; i < rep->nrcpts && !ctx.oom; i++) {
+		int r;
+
+		if (rep->rcpts[i].diagnostic != NULL || scan_usable(&rep->rcpts[i], norm) == NULL ||
+		    (r = scan_rcpt_index(&ctx, norm)) < 0 || ctx.rcpts[r].diag == NULL)
+			continue;
+		rep->rcpts[i].diagnostic = ctx.rcpts[r].diag;
+		ctx.rcpts[r].diag = NULL;
+	}
+	scan_cleanup(&ctx);
+	return ctx.oom ? -1 : 0;
+}
