@@ -351,10 +351,13 @@ static int scan_addr_at(const char *s, size_t n, size_t at, size_t *b, size_t *e
 	return 1;
 }
 
-/* Words after which an address is the sender's, not a recipient. */
+/*
+ * Words after which an address is not a recipient: the sender's, or the
+ * bounce's own help address ("please contact <postmaster@...>").
+ */
 static const char *const scan_sender_words[] = {
-    "mail from:",   "from:",       "from",    "from=",         "sender:", "reply-to:",
-    "return-path:", "message-id:", "mailto:", "envelope-from", "sender",  NULL,
+    "mail from:",  "from:",   "from",          "from=",  "sender:", "reply-to:",    "return-path:",
+    "message-id:", "mailto:", "envelope-from", "sender", "contact", "send mail to", NULL,
 };
 
 static int scan_is_sender_context(const char *line, size_t b)
@@ -631,7 +634,7 @@ static int scan_code_at(const char *s, size_t n, size_t i)
 	if (i + 3 > n || (s[i] != '4' && s[i] != '5') || !isdigit((unsigned char)s[i + 1]) ||
 	    !isdigit((unsigned char)s[i + 2]))
 		return 0;
-	if (i > 0 && strchr(" \t:([<\"'", s[i - 1]) == NULL)
+	if (i > 0 && strchr(" \t\n:([<\"'", s[i - 1]) == NULL)
 		return 0;
 	if (i > 1 && s[i - 1] == '(' && s[i - 2] == '#')
 		return 0;
@@ -647,17 +650,22 @@ static long scan_reply_start(const char *s, size_t n)
 	return -1;
 }
 
-/* End of the paragraph that contains s[from]: the next blank line. */
+/*
+ * End of the paragraph that contains s[from]: the next line that is blank
+ * (quoting marks aside) or a separator ("-----", "=====", "*****").
+ */
 static size_t scan_paragraph_end(const char *s, size_t n, size_t from)
 {
 	for (size_t i = from; i < n; i++) {
-		if (s[i] != '\n')
-			continue;
 		size_t j = i + 1;
 
-		while (j < n && s[j] != '\n' && isspace((unsigned char)s[j]))
+		if (s[i] != '\n')
+			continue;
+		while (j < n && s[j] != '\n' && (isspace((unsigned char)s[j]) || s[j] == '>'))
 			j++;
 		if (j >= n || s[j] == '\n')
+			return i;
+		if (j + 3 <= n && strchr("-=*", s[j]) && s[j + 1] == s[j] && s[j + 2] == s[j])
 			return i;
 	}
 	return n;
@@ -864,6 +872,22 @@ static char *scan_json_value(struct scan_ctx *ctx, const char *s, size_t n, cons
 	return scan_dup(ctx, s + b, i - b);
 }
 
+/* JSON inside a JSON string: \" becomes ", in place. */
+static void scan_unescape_quotes(struct scan_ctx *ctx)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < ctx->full_len; i++) {
+		if (ctx->text[i] == '\\' && i + 1 < ctx->full_len && ctx->text[i + 1] == '"')
+			continue;
+		ctx->text[j++] = ctx->text[i];
+	}
+	ctx->text[j] = 0;
+	ctx->full_len = j;
+	if (ctx->len > j)
+		ctx->len = j;
+}
+
 /*
  * Amazon SES notifications (SNS, JSON in the body): one recipient per
  * object of "bouncedRecipients". Complaint and Delivery notifications are
@@ -877,6 +901,9 @@ static int scan_ses_json(struct scan_ctx *ctx)
 
 	if (at < 0)
 		return 0;
+	scan_unescape_quotes(ctx);
+	n = ctx->full_len;
+	at = scan_find(s, n, "notificationType");
 	for (i = (size_t)at + 16; i < n && !isalpha((unsigned char)s[i]); i++)
 		;
 	if (i >= n || strncmp(s + i, "Bounce", 6) != 0 ||
