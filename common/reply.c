@@ -133,6 +133,9 @@ static size_t lead_parse(const char *s, struct reply *out, int *hyphen)
 		*hyphen = s[3] == '-';
 		i = s[3] ? 4 : 3;
 	}
+	/* "550 #5.1.0 Address rejected" (Google, Exchange 5.5): the '#' is decoration */
+	if (out->code != 0 && s[i] == '#' && s[i + 1] != 0)
+		i++;
 	if ((sl = status_at(s + i, i ? ' ' : 0, st)) > 0) {
 		if (out->code == 0 || st[0] == s[0])
 			snprintf(out->status, sizeof(out->status), "%s", st);
