@@ -761,13 +761,43 @@ static int scan_is_delay(const struct scan_ctx *ctx)
 	return 0;
 }
 
+/* A header of the message quoted after the cut (qmail, Sendmail V5), or NULL. */
+static char *scan_quoted_header(struct scan_ctx *ctx, const char *name)
+{
+	size_t off = ctx->len, k = strlen(name), seen = 0;
+
+	for (size_t guard = 0; off < ctx->full_len && guard < SCAN_LINES_MAX; guard++) {
+		const char *s = ctx->text + off, *nl = memchr(s, '\n', ctx->full_len - off);
+		size_t n = nl ? (size_t)(nl - s) : ctx->full_len - off;
+
+		if (n == 0 && seen > 1)
+			break;
+		seen += n > 0 && memchr(s, ':', n) != NULL;
+		if (n > k && strncasecmp(s, name, k) == 0 && s[k] == ':') {
+			s += k + 1;
+			n -= k + 1;
+			while (n > 0 && isspace((unsigned char)*s)) {
+				s++;
+				n--;
+			}
+			return scan_dup(ctx, s, n);
+		}
+		off += n + 1;
+	}
+	return NULL;
+}
+
 static void scan_returned_take(struct scan_ctx *ctx)
 {
 	const struct mail_part *h = scan_returned(ctx->m);
 	const char *v;
 
-	if (h == NULL)
+	if (h == NULL) {
+		ctx->out->orig_message_id = scan_quoted_header(ctx, "Message-ID");
+		ctx->out->orig_from = scan_quoted_header(ctx, "From");
+		ctx->out->orig_subject = scan_quoted_header(ctx, "Subject");
 		return;
+	}
 	if ((v = mail_part_header(h, "Message-ID")) != NULL)
 		ctx->out->orig_message_id = scan_dup(ctx, v, strlen(v));
 	if ((v = mail_part_header(h, "From")) != NULL)
