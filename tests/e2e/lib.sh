@@ -43,8 +43,8 @@ E2E_REPLY_OK='250 2.1.5 Ok'
 
 e2e_say() { printf '%s\n' "$*" >&2; }
 
-# e2e_init BUILD: check the host, create the instance directory, pick
-# ports, write every configuration file. Nothing is started yet.
+# e2e_init BUILD: check the host, create the instance directory, write
+# the milter's configuration and the remote's table. Nothing is started yet.
 e2e_init() {
 	local build=$1 t
 
@@ -94,17 +94,19 @@ e2e_init() {
 	chown postfix "$E2E_DATA"
 	trap 'e2e_teardown' EXIT
 	trap 'exit 130' INT TERM
-	E2E_SUBMISSION_PORT=$(e2e_free_port) && E2E_INBOUND_PORT=$(e2e_free_port) || exit 2
 	e2e_write_table
 	e2e_write_bouncetag_conf
 }
 
-# A loopback TCP port nobody listens on now.
-e2e_free_port() {
+# Two loopback TCP ports nobody listens on now, for the two smtpd
+# services (both bound at once, so they differ; called once the remote
+# listens, so neither is the remote's).
+e2e_free_ports() {
 	"$E2E_PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0))
+b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])'
 }
 
 # The remote's initial reply table: one recipient per kind of result;
@@ -334,6 +336,7 @@ e2e_postfix() {
 }
 
 e2e_start_postfix() {
+	read -r E2E_SUBMISSION_PORT E2E_INBOUND_PORT < <(e2e_free_ports)
 	e2e_write_postfix_conf
 	if ! e2e_postfix check || ! e2e_postfix start; then
 		# Errors before logging is set up go to syslog or a terminal only;
@@ -344,8 +347,14 @@ e2e_start_postfix() {
 		return 1
 	fi
 	E2E_MASTER_PID=$(tr -dc 0-9 < "$E2E_SPOOL/pid/master.pid")
-	# Wait until both smtpd ports answer.
-	e2e_wait 10 e2e_port_open "$E2E_SUBMISSION_PORT" && e2e_wait 10 e2e_port_open "$E2E_INBOUND_PORT"
+	# Wait until both ports answer with our smtpd's banner: a port taken
+	# by someone else in the meantime must not pass for ours.
+	if ! e2e_wait 10 e2e_port_is_ours "$E2E_SUBMISSION_PORT" ||
+		! e2e_wait 10 e2e_port_is_ours "$E2E_INBOUND_PORT"; then
+		e2e_say "e2e: Postfix's smtpd does not answer on ports $E2E_SUBMISSION_PORT and $E2E_INBOUND_PORT:"
+		tail -20 "$E2E_LOG" >&2
+		return 1
+	fi
 }
 
 e2e_socket_open() {
@@ -356,9 +365,13 @@ s.connect(sys.argv[1])
 s.close()' "$1"
 }
 
-e2e_port_open() {
+e2e_port_is_ours() {
 	"$E2E_PY" -c 'import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2).close()' "$1"
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)
+banner = s.makefile("rb").readline()
+s.sendall(b"QUIT\r\n")
+s.close()
+sys.exit(not banner.startswith(b"220 mta.sender.test "))' "$1"
 }
 
 # Stop Postfix and make sure its master and every child are gone.
