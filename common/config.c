@@ -177,7 +177,8 @@ static int config_list_parse(const char *s, struct config_list *l)
 
 		while (*p == ',' || isspace((unsigned char)*p))
 			p++;
-		n = strcspn(p, ", \t");
+		for (n = 0; p[n] && p[n] != ',' && !isspace((unsigned char)p[n]); n++)
+			;
 		if (n == 0)
 			break;
 		grown = realloc(l->items, (l->n + 1) * sizeof(*grown));

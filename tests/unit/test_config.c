@@ -3,6 +3,7 @@
  * that name the file and line.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "testutil.h"
@@ -150,6 +151,26 @@ static void test_duration_size_and_bool_parsers(void **state)
 	assert_int_equal(config_parse_bool("maybe", &b), -1);
 }
 
+static void test_any_white_space_separates_list_items(void **state)
+{
+	char path[] = "/tmp/bt-config-test-XXXXXX";
+	int fd = mkstemp(path);
+	struct config *cf;
+	static const char text[] = "SubmissionDaemonName a\fb,c\vd\n";
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	if (config_load(path, &cf, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	unlink(path);
+	assert_int_equal(cf->submission_names.n, 4);
+	assert_string_equal(cf->submission_names.items[1], "b");
+	assert_string_equal(cf->submission_names.items[3], "d");
+	config_release(cf);
+}
+
 static void test_the_shipped_config_loads(void **state)
 {
 	char path[4096];
@@ -175,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_bad_enum_and_size_are_errors),
 		cmocka_unit_test(test_missing_file_is_an_error_naming_it),
 		cmocka_unit_test(test_duration_size_and_bool_parsers),
+		cmocka_unit_test(test_any_white_space_separates_list_items),
 		cmocka_unit_test(test_the_shipped_config_loads),
 	};
 
