@@ -144,6 +144,10 @@ static const struct reply_case cases[] = {
      553, "", "sorry, your envelope sender domain must exist (#5.7.1)"},
     {"550 sorry, no mailbox here by that name (#5.1.1 - chkuser)", 550, "",
      "sorry, no mailbox here by that name (#5.1.1 - chkuser)"},
+    /* Google Workspace, Exchange 5.5: '#' decorates the leading status. */
+    {"550 #5.1.0 Address rejected.", 550, "5.1.0", "Address rejected."},
+    {"550 #5.7.1 Your access to submit messages to this e-mail system has been rejected.", 550,
+     "5.7.1", "Your access to submit messages to this e-mail system has been rejected."},
     /* Others and edge cases */
     {"550 sorry, no mailbox here", 550, "", "sorry, no mailbox here"},
     {"550 5.7.1 Daily limit of 550 messages exceeded", 550, "5.7.1",
