@@ -19,7 +19,7 @@ FRIEND=friend@ok.test
 if [ -t 1 ]; then
 	B=$(printf '\033[1m') N=$(printf '\033[0m')
 else
-	B= N=
+	B='' N=''
 fi
 
 step() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }

@@ -15,6 +15,9 @@
 # E2E_NO_MILTER=1 leaves the milter lines out of main.cf and master.cf: the
 # negative control. The tests must fail then.
 
+# Variables set here are used by the scripts that source this file.
+# shellcheck disable=SC2034
+
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_TOP=$(cd "$E2E_LIB_DIR/../.." && pwd)
 E2E_PY=${PYTHON:-python3}
@@ -381,6 +384,8 @@ e2e_stop_postfix() {
 	[ -n "$pid" ] || return 0
 	kids=$("$E2E_PY" "$E2E_LIB_DIR/procs.py" children "$pid")
 	e2e_postfix stop > /dev/null 2>&1
+	# $kids is a list of PIDs: split it.
+	# shellcheck disable=SC2086
 	if ! e2e_wait 20 e2e_all_gone $pid $kids; then
 		e2e_say "e2e: Postfix master $pid did not stop; killing it"
 		kill -KILL $pid $kids 2> /dev/null
@@ -427,7 +432,9 @@ e2e_teardown() {
 	e2e_wait 5 test -z "$(e2e_leftovers)"
 	left=$(e2e_leftovers)
 	if [ -n "$left" ]; then
+		# shellcheck disable=SC2086 # a list of PIDs
 		E2E_LEFTOVERS=$("$E2E_PY" "$E2E_LIB_DIR/procs.py" describe $left | tr '\n' ';')
+		# shellcheck disable=SC2086
 		kill -KILL $left 2> /dev/null
 	fi
 	if [ "${E2E_KEEP:-0}" = 1 ]; then

@@ -98,6 +98,7 @@ pm_copies() {
 
 has_pm_copy() { [ "$(pm_copies "$1")" -ge 1 ]; }
 
+queued() { e2e_queue_ids | grep -qx "$1"; }
 log_has() { grep -qE "$1" "$E2E_LOG"; }
 milter_log_has() { grep -qE "$1" "$E2E_MILTER_LOG"; }
 count_is() { [ "$("${@:2}")" = "$1" ]; }
@@ -323,7 +324,7 @@ s_milter_outage_dsn_kept() {
 	need "no milter failure in Postfix's log" \
 		log_has "bcleanup/cleanup\[[0-9]+\]: warning: connect to Milter service unix:$E2E_SOCK" ||
 		return 1
-	need "$qid is not in the queue" eval 'e2e_queue_ids | grep -qx "$qid"' || return 1
+	need "$qid is not in the queue" queued "$qid" || return 1
 	need "$BOSS learned while the milter was down?" count_is 0 events $BOSS || return 1
 	need "a bounce for $BOSS got out without the milter" not has_dsn "$subj" $BOSS failed || return 1
 	need "the milter did not start again" e2e_start_milter || return 1
