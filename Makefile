@@ -60,7 +60,7 @@ LIB        = $(BUILD)/libbouncetag.a
 MILTER     = $(BUILD)/bouncetag-milter
 CLI        = $(BUILD)/bouncetag
 
-.PHONY: all check check-unit check-rules check-cli check-milter check-san run install lint format clean \
+.PHONY: all check check-unit check-rules check-cli check-milter check-accuracy check-san run install lint format clean \
 	e2e demo accuracy bench fuzz
 
 all: $(MILTER) $(CLI)
@@ -86,7 +86,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 
 -include $(COMMON_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
 
-check: check-unit check-rules check-cli check-milter
+check: check-unit check-rules check-cli check-milter check-accuracy
 
 check-unit: $(TEST_BIN)
 	@fail=0; for t in $(TEST_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
@@ -96,6 +96,10 @@ check-rules: $(CLI)
 
 check-cli: $(CLI)
 	tests/cli/run.sh $(BUILD)
+
+# fails when classification accuracy on the Sisimai corpus drops below target
+check-accuracy: $(CLI)
+	tests/accuracy/run.sh $(BUILD) --check
 
 check-milter: $(MILTER) $(CLI)
 	tests/milter/run.sh $(BUILD)
