@@ -98,6 +98,7 @@ pm_copies() {
 
 has_pm_copy() { [ "$(pm_copies "$1")" -ge 1 ]; }
 
+active_list() { e2e_bt list --json | e2e_jq 'sorted(l["recipient"] for l in lines)'; }
 queued() { e2e_queue_ids | grep -qx "$1"; }
 log_has() { grep -qE "$1" "$E2E_LOG"; }
 milter_log_has() { grep -qE "$1" "$E2E_MILTER_LOG"; }
@@ -358,6 +359,31 @@ s_release_lets_next_through() {
 	need_wait "$CEO never received the message" e2e_remote_has $CEO 1 "$subj"
 }
 
+# The whole run, as "bouncetag stats" and "bouncetag list" sum it up:
+# every result counted once, the withheld recipients, the release.
+s_stats_add_up() {
+	local st
+
+	st=$(e2e_bt stats --json) || {
+		WHY="bouncetag stats failed"
+		return 1
+	}
+	need "active suppressions per class are wrong: $st" e2e_jq 'j["active"] == {
+		"unclassified": 0, "recipient-policy": 2, "sender-issue": 0,
+		"recipient-invalid": 1, "recipient-transient": 1, "transient": 0}' <<< "$st" || return 1
+	need "events per class are wrong: $st" e2e_jq 'j["events"] == {
+		"unclassified": 0, "recipient-policy": 3, "sender-issue": 2,
+		"recipient-invalid": 1, "recipient-transient": 2, "transient": 1}' <<< "$st" || return 1
+	need "withheld/released/untrusted counts are wrong: $st" \
+		e2e_jq 'j["withheld"] == 3 and j["released"] == 1 and j["untrusted_events"] == 0' \
+		<<< "$st" || return 1
+	need "the sender-issue domains are wrong: $st" \
+		e2e_jq 'sorted((d["domain"], d["events"]) for d in j["sender_issue_domains"]) ==
+			[("blocklist.test", 1), ("gmail.test", 1)]' <<< "$st" || return 1
+	need "bouncetag list does not show exactly the four active suppressions: $(active_list)" \
+		count_is "$(printf '%s\n' $BOSS $CFO $FULL $NOBODY)" active_list
+}
+
 # Nothing stuck in the queue, nothing fatal in the logs.
 s_queue_drained_logs_clean() {
 	e2e_flush
@@ -402,6 +428,7 @@ scenario mailbox-full-after-threshold
 scenario greylist-delay-transient
 scenario milter-outage-dsn-kept
 scenario release-lets-next-through
+scenario stats-add-up
 scenario queue-drained-logs-clean
 
 if [ $failed -ne 0 ]; then
