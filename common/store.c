@@ -737,6 +737,11 @@ static int store_msgid(const char *in, char *out, size_t outlen)
 
 #define STORE_MSGID_MAX 1000 /* RFC 5322 line length: longer is not a real id */
 
+int store_moved(struct store *st)
+{
+	return st->be->moved ? st->be->moved(st) : 0;
+}
+
 int store_sent_record(struct store *st, const struct store_sent *items, size_t n)
 {
 	char id[STORE_MSGID_MAX];

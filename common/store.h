@@ -155,6 +155,13 @@ typedef int (*store_count_cb)(void *ctx, const char *key, long count);
 int store_open(const char *spec, int flags, struct store **out, char *err, size_t errlen);
 void store_close(struct store *st);
 const char *store_error(const struct store *st);
+/*
+ * 1 when the handle no longer writes where its spec points (SQLite: the
+ * file was deleted, renamed or replaced since it was opened), 0 when it
+ * does. A caller that keeps handles open (the milter's pool) reopens such
+ * a handle, so results never go to a file nobody will read.
+ */
+int store_moved(struct store *st);
 /* The spec with any password removed, for log lines. */
 const char *store_name(const struct store *st);
 

@@ -58,6 +58,8 @@ struct store_backend {
 	 */
 	int (*open)(struct store *st, const char *target, int flags);
 	void (*close)(struct store *st);
+	/* 1 when the storage under this handle is not what target names any more. */
+	int (*moved)(struct store *st);
 
 	/* A write transaction that excludes other writers until commit. */
 	int (*begin)(struct store *st);

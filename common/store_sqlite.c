@@ -756,6 +756,17 @@ static int sq_top_domains(struct store *st, enum bt_class cls, time_t since, int
 	return STORE_OK;
 }
 
+/* SQLite knows when its main database file was unlinked or renamed. */
+static int sq_moved(struct store *st)
+{
+	int moved = 0;
+
+	if (sqlite3_file_control(sq_of(st)->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) !=
+	    SQLITE_OK)
+		return 0;
+	return moved != 0;
+}
+
 /*
  * Sent rows need not survive a power cut (store.h): in WAL mode,
  * synchronous=NORMAL commits without an fsync and stays consistent. The
@@ -832,6 +843,7 @@ const struct store_backend store_sqlite_backend = {
     .kind = "sqlite",
     .open = sq_open,
     .close = sq_close,
+    .moved = sq_moved,
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,

@@ -3,8 +3,10 @@
  * handle must not be used by two threads at once, and opening one per
  * message would cost a schema check each time: idle handles are kept on a
  * small stack. A handle that saw an error is closed rather than reused, so
- * a database that was replaced or repaired is reopened cleanly; a handle
- * for another database (the config was reloaded) is closed when met.
+ * a database that was replaced or repaired is reopened cleanly. A handle
+ * for another database (the config was reloaded), or whose file was
+ * deleted or renamed under it, is closed when met and a new one opened:
+ * results must never go to a file nobody will read again.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -34,10 +36,10 @@ struct pooled *pool_acquire(const char *database, char *err, size_t errlen)
 	while (pool_nidle > 0 && h == NULL) {
 		struct pooled *e = pool_idle[--pool_nidle];
 
-		if (strcmp(e->database, database) == 0)
+		if (strcmp(e->database, database) == 0 && !store_moved(e->st))
 			h = e;
 		else
-			stale[nstale++] = e;
+			stale[nstale++] = e; /* another database, or its file was replaced */
 	}
 	pthread_mutex_unlock(&pool_lock);
 	while (nstale > 0)

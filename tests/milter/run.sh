@@ -107,9 +107,10 @@ for script in "$top"/tests/milter/[0-9]*.lua; do
 		echo "SKIP $name (needs root)"
 		continue
 	fi
+	db=$(sed -n 's/^Database *//p' "$tmp/$inst.conf")
 	if miltertest -s "$script" -D LIB="$top/tests/milter/lib.lua" -D FIX="$top/tests/fixtures" \
 		-D SOCK="unix:$tmp/$inst.sock" -D CLI="$build/bouncetag --config $tmp/$inst.conf" \
-		-D MKSTORE="mkdir -p $tmp/outage-store" -D TMP="$tmp" -D PID="$reload_pid" \
+		-D MKSTORE="mkdir -p $tmp/outage-store" -D TMP="$tmp" -D PID="$reload_pid" -D DB="$db" \
 		-D RULES="$tmp/reload-rules.conf" -D LOG="$tmp/reload.log" > "$tmp/$name.out" 2>&1; then
 		echo "PASS $name"
 		passed=$((passed + 1))

@@ -1632,6 +1632,25 @@ static void test_old_sent_rows_are_pruned_in_bounded_steps(void **state)
 	store_close(st);
 }
 
+static void test_a_handle_knows_when_its_file_was_deleted_or_replaced(void **state)
+{
+	struct store *st = open_rw();
+	char moved[sizeof(dbpath) + 8];
+
+	(void)state;
+	assert_int_equal(store_moved(st), 0);
+	assert_int_equal(unlink(dbpath), 0);
+	assert_int_equal(store_moved(st), 1);
+	store_close(st);
+	st = open_rw(); /* a new file at the same path */
+	assert_int_equal(store_moved(st), 0);
+	snprintf(moved, sizeof(moved), "%s.old", dbpath);
+	assert_int_equal(rename(dbpath, moved), 0);
+	assert_int_equal(store_moved(st), 1);
+	store_close(st);
+	unlink(moved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1679,6 +1698,7 @@ int main(void)
 	    T(test_a_version_1_database_is_upgraded_keeping_its_rows),
 	    T(test_sent_mail_matches_by_message_id_recipient_and_window),
 	    T(test_old_sent_rows_are_pruned_in_bounded_steps),
+	    T(test_a_handle_knows_when_its_file_was_deleted_or_replaced),
 	    T(test_sqlite_prefix_and_plain_path_open_the_same_file),
 	    T(test_postgresql_specs_are_refused_without_showing_the_password),
 	    T(test_unknown_scheme_and_empty_spec_are_refused),
