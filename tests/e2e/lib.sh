@@ -59,13 +59,13 @@ e2e_init() {
 		e2e_say "e2e: must run as root (Postfix's master and set-gid helpers need it)"
 		exit 2
 	fi
-	for t in postfix postconf postqueue postsuper sendmail "$E2E_PY"; do
-		if ! command -v "$t" > /dev/null && [ ! -x "/usr/sbin/$t" ]; then
+	PATH=$PATH:/usr/sbin:/sbin
+	for t in postfix postconf postqueue sendmail "$E2E_PY"; do
+		if ! command -v "$t" > /dev/null; then
 			e2e_say "e2e: $t not found (apt-get install postfix python3)"
 			exit 2
 		fi
 	done
-	PATH=$PATH:/usr/sbin:/sbin
 	for t in bouncetag-milter bouncetag; do
 		if [ ! -x "$E2E_BUILD/$t" ]; then
 			e2e_say "e2e: $E2E_BUILD/$t is missing (run make first)"
