@@ -1,7 +1,8 @@
 /*
  * fuzz_blocks - mail_parse_blocks(), the delivery-status field parser, on
  * arbitrary bytes: once with the default limits, once with small limits
- * chosen from the input size so that every limit is reached.
+ * chosen from the input size so that every limit is reached; and
+ * dsn_parse_text(), the RFC 3464 reader on the same bytes as plain text.
  *
  * Invariants checked (mail.h, and the limits documented in mail.c):
  *	- at most max_parts blocks, each with one to max_headers fields (a
@@ -12,13 +13,16 @@
  *	- mail_block_get() finds the first field of a name, case-blind;
  *	- line ends do not matter: the text with its line ends rewritten to
  *	  CRLF gives the same blocks (default limits only: max_bytes counts
- *	  raw bytes, so a small max_bytes cuts the two texts differently).
+ *	  raw bytes, so a small max_bytes cuts the two texts differently);
+ *	- dsn_parse_text() returns nrcpts, every recipient names a Final- or
+ *	  Original-Recipient, and CRLF line ends give the same recipients.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "dsn.h"
 #include "fuzz_util.h"
 #include "mail.h"
 
@@ -84,6 +88,29 @@ static void check_same(const struct mail_block *a, size_t na, const struct mail_
 	}
 }
 
+static int same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+static void check_report(const struct dsn_report *rep, int n)
+{
+	FUZZ_ASSERT(n >= 0 && (size_t)n == rep->nrcpts);
+	for (size_t i = 0; i < rep->nrcpts; i++)
+		FUZZ_ASSERT(rep->rcpts[i].final_recipient != NULL ||
+		            rep->rcpts[i].original_recipient != NULL);
+}
+
+static void check_same_report(const struct dsn_report *a, const struct dsn_report *b)
+{
+	FUZZ_ASSERT(a->nrcpts == b->nrcpts);
+	for (size_t i = 0; i < a->nrcpts; i++) {
+		FUZZ_ASSERT(same_str(a->rcpts[i].final_recipient, b->rcpts[i].final_recipient));
+		FUZZ_ASSERT(same_str(a->rcpts[i].status, b->rcpts[i].status));
+		FUZZ_ASSERT(same_str(a->rcpts[i].diagnostic, b->rcpts[i].diagnostic));
+	}
+}
+
 /* Every line end (CRLF, lone CR, lone LF) made CRLF. */
 static char *to_crlf(const uint8_t *data, size_t size, size_t *outlen)
 {
@@ -111,7 +138,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mail_limits small = small_limits(size);
 	struct mail_block *bl, *bl2;
 	size_t nb, nb2, clen;
+	struct dsn_report rep, rep2;
 	char *crlf;
+	int n, n2;
 
 	FUZZ_ASSERT(mail_parse_blocks((const char *)data, size, NULL, &bl, &nb) == 0);
 	check_blocks(bl, nb, &mail_limits_default);
@@ -120,8 +149,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(mail_parse_blocks(crlf, clen, NULL, &bl2, &nb2) == 0);
 	check_same(bl, nb, bl2, nb2);
 	mail_blocks_free(bl2, nb2);
-	free(crlf);
 	mail_blocks_free(bl, nb);
+
+	n = dsn_parse_text((const char *)data, size, &rep);
+	check_report(&rep, n);
+	n2 = dsn_parse_text(crlf, clen, &rep2);
+	check_report(&rep2, n2);
+	check_same_report(&rep, &rep2);
+	if (n > 0)
+		dsn_free(&rep);
+	if (n2 > 0)
+		dsn_free(&rep2);
+	free(crlf);
 
 	FUZZ_ASSERT(mail_parse_blocks((const char *)data, size, &small, &bl, &nb) == 0);
 	check_blocks(bl, nb, &small);

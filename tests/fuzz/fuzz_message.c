@@ -1,6 +1,7 @@
 /*
  * fuzz_message - the milter's learn path on arbitrary bytes: mail_parse(),
- * dsn_parse() and bounce_analyse() with the shipped rules.
+ * dsn_parse(), scan_fill(), notice_kind(), scan_parse() and bounce_analyse()
+ * with the shipped rules.
  *
  * Invariants checked (all stated in mail.h, dsn.h, bounce.h, addr.h):
  *	- mail_parse() never fails short of memory; the tree it gives has
@@ -16,9 +17,21 @@
  *	  sets m->limited / m->truncated when it had to;
  *	- dsn_parse() returns nrcpts, and every recipient names a Final- or
  *	  Original-Recipient; Action is lowercased; Status is one word;
- *	- bounce_analyse() gives one result per DSN recipient, in order, with
- *	  the raw recipient of that DSN recipient, a non-NULL diagnostic, a
- *	  status of the c.s.d shape, a reply code of 0 or 200..599, a valid
+ *	- scan_fill() only adds: a Diagnostic-Code that was missing, an
+ *	  Original-Recipient for a recipient that named no usable address;
+ *	- notice_kind() is one of the four kinds, with a name;
+ *	- scan_parse(), run on every message (not only on those notice_kind()
+ *	  calls bounces: the text is untrusted either way), gives reports of
+ *	  the same shape as dsn_parse(), at most SCAN_RCPTS_MAX recipients;
+ *	  those it read from the text itself ("x-scan") name a normalised
+ *	  address, are "failed" or "delayed", and have a diagnostic of at
+ *	  most SCAN_DIAG_MAX bytes with white space runs made one space;
+ *	- bounce_analyse() is that report (the delivery-status part completed
+ *	  by scan_fill(), else for a bounce the scanned text): one result per
+ *	  recipient, in order, with is_report / scanned telling which, the
+ *	  raw recipient bounce.h names, the recipient's diagnostic (never
+ *	  NULL), a status of the c.s.d shape (derived for a scanned failure
+ *	  or delay that has none), a reply code of 0 or 200..599, a valid
  *	  verdict, and a normalised recipient that normalises to itself;
  *	- bounce_dedup_key() is 32 hex digits, present exactly when the
  *	  report has an identity and the result a recipient;
@@ -31,6 +44,7 @@
  *	holds, CR included, and enclosed parts are parsed from those bytes, so
  *	the "LF only" checks stop at the first encoded ancestor.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +55,8 @@
 #include "dsn.h"
 #include "fuzz_util.h"
 #include "mail.h"
+#include "notice.h"
+#include "scan.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -138,6 +154,22 @@ static void check_tree(const struct mail *m, const struct mail_limits *lim)
 	FUZZ_ASSERT(mail_find(m, m->root->type) == m->root);
 }
 
+static void check_recipient(const char *a);
+static int same_str(const char *a, const char *b);
+
+/* White space runs made one space, none at either end. */
+static void check_squeezed(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 0)
+		FUZZ_ASSERT(s[0] != ' ' && s[n - 1] != ' ');
+	for (size_t i = 0; i < n; i++) {
+		FUZZ_ASSERT(s[i] == ' ' || !isspace((unsigned char)s[i]));
+		FUZZ_ASSERT(!(s[i] == ' ' && s[i + 1] == ' '));
+	}
+}
+
 static void check_report(const struct dsn_report *rep, int n)
 {
 	FUZZ_ASSERT(n >= 0);
@@ -152,6 +184,59 @@ static void check_report(const struct dsn_report *rep, int n)
 		if (r->status != NULL)
 			FUZZ_ASSERT(strpbrk(r->status, " \t\r\n") == NULL);
 	}
+}
+
+/* A report from scan_parse(); the generic steps mark theirs "x-scan". */
+static void check_scanned(const struct dsn_report *rep, int n)
+{
+	check_report(rep, n);
+	FUZZ_ASSERT(rep->nrcpts <= SCAN_RCPTS_MAX);
+	for (size_t i = 0; i < rep->nrcpts; i++) {
+		const struct dsn_rcpt *r = &rep->rcpts[i];
+
+		if (r->diagnostic_type == NULL || strcmp(r->diagnostic_type, "x-scan") != 0)
+			continue;
+		FUZZ_ASSERT(r->final_recipient != NULL);
+		check_recipient(r->final_recipient);
+		FUZZ_ASSERT(r->action != NULL && (strcmp(r->action, "failed") == 0 ||
+		                                  strcmp(r->action, "delayed") == 0));
+		if (r->status != NULL)
+			fuzz_check_status(r->status);
+		FUZZ_ASSERT(r->diagnostic != NULL && strlen(r->diagnostic) <= SCAN_DIAG_MAX);
+		check_squeezed(r->diagnostic);
+	}
+}
+
+static int usable(const char *a)
+{
+	char norm[ADDR_MAX];
+
+	return a != NULL && addr_normalise(a, norm, sizeof(norm)) == 0;
+}
+
+/* scan_fill() on a report from dsn_parse(): it only adds (see scan.h, scan.c). */
+static void check_fill(const struct mail *m, struct dsn_report *rep)
+{
+	struct dsn_rcpt *before = malloc(rep->nrcpts * sizeof(*before));
+	size_t n = rep->nrcpts;
+
+	if (before == NULL)
+		abort();
+	memcpy(before, rep->rcpts, n * sizeof(*before));
+	FUZZ_ASSERT(scan_fill(m, rep) == 0);
+	FUZZ_ASSERT(rep->nrcpts == n);
+	for (size_t i = 0; i < n; i++) {
+		const struct dsn_rcpt *a = &before[i], *b = &rep->rcpts[i];
+
+		FUZZ_ASSERT(b->final_recipient == a->final_recipient);
+		FUZZ_ASSERT(b->action == a->action && b->status == a->status);
+		FUZZ_ASSERT(b->remote_mta == a->remote_mta);
+		if (a->diagnostic != NULL)
+			FUZZ_ASSERT(b->diagnostic == a->diagnostic);
+		if (usable(a->final_recipient) || usable(a->original_recipient))
+			FUZZ_ASSERT(b->original_recipient == a->original_recipient);
+	}
+	free(before);
 }
 
 static void check_recipient(const char *a)
@@ -181,24 +266,38 @@ static void check_key(const struct bounce *b, const struct bounce_result *r)
 	}
 }
 
-static void check_bounce(const struct bounce *b, int n, const struct dsn_report *rep, int nrep)
+/* The raw recipient bounce.h names: Final-, else Original-Recipient; a
+ * Final-Recipient that is no address gives way to a usable Original one. */
+static const char *raw_recipient(const struct dsn_rcpt *d)
 {
-	FUZZ_ASSERT(n == nrep);
+	const char *raw = d->final_recipient ? d->final_recipient : d->original_recipient;
+
+	if (raw != NULL && !usable(raw) && usable(d->original_recipient))
+		raw = d->original_recipient;
+	return raw;
+}
+
+static void check_bounce(const struct bounce *b, int n, const struct dsn_report *rep, int scanned)
+{
+	FUZZ_ASSERT(n >= 0 && (size_t)n == rep->nrcpts);
 	FUZZ_ASSERT((size_t)n == b->nresults);
-	FUZZ_ASSERT(b->is_report == (n > 0));
+	FUZZ_ASSERT(b->is_report == (n > 0 && !scanned));
+	FUZZ_ASSERT(b->scanned == (n > 0 && scanned));
 	for (size_t i = 0; i < b->nresults; i++) {
 		const struct bounce_result *r = &b->results[i];
 		const struct dsn_rcpt *d = &rep->rcpts[i];
-		const char *raw = d->final_recipient ? d->final_recipient : d->original_recipient;
 
 		FUZZ_ASSERT(r->diagnostic != NULL);
 		FUZZ_ASSERT(strcmp(r->diagnostic, d->diagnostic ? d->diagnostic : "") == 0);
-		FUZZ_ASSERT(r->raw_recipient != NULL && strcmp(r->raw_recipient, raw) == 0);
+		FUZZ_ASSERT(same_str(r->raw_recipient, raw_recipient(d)));
 		fuzz_check_status(r->status);
 		FUZZ_ASSERT(r->reply_code == 0 || (r->reply_code >= 200 && r->reply_code <= 599));
 		fuzz_check_verdict(&r->verdict);
 		check_recipient(r->recipient);
 		check_key(b, r);
+		if (scanned && ((r->reply_code >= 400 && r->reply_code < 600) ||
+		                same_str(r->action, "failed") || same_str(r->action, "delayed")))
+			FUZZ_ASSERT(r->status[0] != 0);
 	}
 }
 
@@ -211,7 +310,7 @@ static int same_str(const char *a, const char *b)
 static void check_same(const struct bounce *a, const struct bounce *b)
 {
 	FUZZ_ASSERT(a->nresults == b->nresults);
-	FUZZ_ASSERT(a->is_report == b->is_report);
+	FUZZ_ASSERT(a->is_report == b->is_report && a->scanned == b->scanned);
 	FUZZ_ASSERT(same_str(a->reporting_mta, b->reporting_mta));
 	FUZZ_ASSERT(same_str(a->queue_id, b->queue_id));
 	FUZZ_ASSERT(same_str(a->orig_message_id, b->orig_message_id));
@@ -267,19 +366,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *buf = (const char *)data;
 	struct mail_limits small = small_limits(size);
 	struct mail *m;
-	struct dsn_report rep, rep2;
+	struct dsn_report rep, rep2, srep, *expect;
 	struct bounce b, b2;
+	enum notice_kind kind;
 	char err[256], *var;
 	size_t varlen;
-	int nrep, n, n2;
+	int nrep, nscan, n, n2, scanned;
 
-	/* the learn path as dsn.h describes it, with the default limits */
+	/* the learn path the way bounce.h describes it, with the default limits */
 	FUZZ_ASSERT(mail_parse(buf, size, NULL, &m, err, sizeof(err)) == 0);
 	check_tree(m, &mail_limits_default);
 	FUZZ_ASSERT(!m->truncated);
 	nrep = dsn_parse(m, &rep);
 	check_report(&rep, nrep);
+	if (nrep > 0)
+		check_fill(m, &rep);
+	kind = notice_kind(m);
+	FUZZ_ASSERT(kind == NOTICE_OTHER || kind == NOTICE_BOUNCE || kind == NOTICE_AUTOREPLY ||
+	            kind == NOTICE_FEEDBACK);
+	FUZZ_ASSERT(notice_name(kind) != NULL);
+	nscan = scan_parse(m, &srep);
+	check_scanned(&srep, nscan);
 	mail_free(m);
+	if (nrep == 0 && kind == NOTICE_BOUNCE) {
+		expect = &srep;
+		scanned = 1;
+	} else {
+		expect = &rep;
+		scanned = 0;
+	}
 
 	/* the same bytes under small limits */
 	FUZZ_ASSERT(mail_parse(buf, size, &small, &m, err, sizeof(err)) == 0);
@@ -293,7 +408,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the pipeline, checked against the report it is built from */
 	n = bounce_analyse(buf, size, shipped, NULL, &b, err, sizeof(err));
-	check_bounce(&b, n, &rep, nrep);
+	check_bounce(&b, n, expect, scanned);
 
 	/* line ends do not matter */
 	var = eol_variant(data, size, &varlen);
@@ -306,5 +421,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bounce_free(&b);
 	if (nrep > 0)
 		dsn_free(&rep);
+	if (nscan > 0)
+		dsn_free(&srep);
 	return 0;
 }

@@ -84,10 +84,7 @@ newer() {
 	o=$1
 	shift
 	[ -e "$o" ] || return 0
-	for f in "$@"; do
-		[ "$f" -nt "$o" ] && return 0
-	done
-	return 1
+	[ -n "$(find "$@" -newer "$o" 2>/dev/null | head -n 1)" ]
 }
 
 build() {
@@ -198,7 +195,7 @@ seeds() {
 	esac
 	# past findings are seeds too, so that they run every time
 	[ -d "$here/regressions/$1" ] && cp "$here/regressions/$1"/* "$dir"/ 2>/dev/null
-	ls "$dir" | wc -l
+	find "$dir" -type f | wc -l
 }
 
 # final_stat NAME LOG: a number from libFuzzer's final statistics.
