@@ -402,6 +402,11 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 		if (i < NKEYS)
 			seen[i] = 1;
 	}
+	if (rc == 0 && strstr(cf->reject_text, "bouncetag") == NULL) {
+		/* learn.c recognises our own refusals, reported back in DSNs, by this word */
+		config_errf(err, errlen, "%s: RejectText must contain the word 'bouncetag'", path);
+		rc = -1;
+	}
 	if (rc == 0 && ferror(fp)) {
 		config_errf(err, errlen, "%s: read error: %s", path, strerror(errno));
 		rc = -1;

@@ -68,6 +68,8 @@ struct msgctx {
 	struct strlist withheld;      /* local path: raw RCPT arguments to remove */
 	struct strlist withheld_addr; /* the same, normalised, for the record */
 	struct strlist sent;          /* outbound: recipients that were not refused */
+	size_t nrcpt;                 /* local path: recipients seen */
+	char *refusal;                /* local path: the reply text for the first withheld */
 	char *sender;                 /* envelope sender as given */
 	char *message_id;             /* outbound: the Message-ID header */
 };
@@ -87,6 +89,7 @@ static void msgctx_free(struct msgctx *m)
 	strlist_free(&m->withheld_addr);
 	strlist_free(&m->sent);
 	free(m->sender);
+	free(m->refusal);
 	free(m->message_id);
 	free(m->buf);
 	free(m);
@@ -212,6 +215,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	if (c == NULL || c->msg == NULL || (c->path != PATH_SUBMISSION && c->path != PATH_LOCAL))
 		return SMFIS_CONTINUE;
 	m = c->msg;
+	m->nrcpt++;
 	v = enforce_check(c->snap->cf, rcpt, addr, sizeof(addr), text, sizeof(text));
 	if (v == ENFORCE_STORE_FAILED) {
 		if (c->snap->cf->store_fail_mode == CONFIG_FAIL_TEMPFAIL) {
@@ -237,6 +241,8 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_REJECT;
 	}
 	/* Non-SMTP: Postfix cannot refuse one recipient here; remove it at end of message. */
+	if (m->refusal == NULL)
+		m->refusal = strdup(text);
 	if (strlist_add(&m->withheld, rcpt) < 0)
 		return SMFIS_CONTINUE;
 	if (strlist_add(&m->withheld_addr, addr) < 0) {
@@ -316,14 +322,22 @@ static void eom_not_withheld(struct msgctx *m, const char *const *removed, size_
 	m->sent.n = keep;
 }
 
+/*
+ * Non-SMTP path. Suppressed recipients are removed and the removal is
+ * recorded. When every recipient is suppressed, removing them all would
+ * make Postfix drop the message without a word, so the message is refused
+ * instead: pickup's cleanup turns that into a bounce to the sender with our
+ * reply text. (learn.c does not learn from that bounce: it is our own.)
+ */
 static sfsistat eom_local(SMFICTX *ctx, struct conn *c)
 {
 	struct msgctx *m = c->msg;
 	char **removed = calloc(m->withheld.n + 1, sizeof(*removed));
 	size_t nremoved = 0;
+	int refuse = m->withheld.n > 0 && m->withheld.n == m->nrcpt && m->refusal != NULL;
 
 	for (size_t i = 0; i < m->withheld.n; i++) {
-		if (smfi_delrcpt(ctx, m->withheld.items[i]) != MI_SUCCESS) {
+		if (!refuse && smfi_delrcpt(ctx, m->withheld.items[i]) != MI_SUCCESS) {
 			msg_error("%s: could not remove suppressed recipient %s", queue_id(ctx),
 				  m->withheld.items[i]);
 			continue;
@@ -338,6 +352,12 @@ static sfsistat eom_local(SMFICTX *ctx, struct conn *c)
 					m->message_id);
 	eom_not_withheld(m, (const char *const *)removed, nremoved);
 	free(removed);
+	if (refuse) {
+		msg_info("%s: every recipient is suppressed: message refused, the sender is told",
+			 queue_id(ctx));
+		smfi_setreply(ctx, "550", "5.7.1", m->refusal);
+		return SMFIS_REJECT;
+	}
 	if (m->store_failed) {
 		smfi_setreply(ctx, "451", "4.3.0", "suppression list unavailable, try again later");
 		return SMFIS_TEMPFAIL;

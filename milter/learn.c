@@ -35,6 +35,18 @@ static int learn_is_failure(const struct bounce_result *r)
 	return r->action && (strcmp(r->action, "failed") == 0 || strcmp(r->action, "delayed") == 0);
 }
 
+/*
+ * Our own refusal, reported back by Postfix (a sendmail(1) message whose
+ * recipients were all suppressed bounces with RejectText, which always
+ * names bouncetag). It has no Remote-MTA: no remote server said it, so a
+ * remote cannot trigger this by quoting the word. Learning it would renew
+ * the suppression with every refused message.
+ */
+static int learn_is_own_refusal(const struct bounce_result *r)
+{
+	return r->remote_mta == NULL && strstr(r->diagnostic, "bouncetag") != NULL;
+}
+
 /* Trust the inbound results that match mail we sent (see the top of this file). */
 static void learn_correlate(const struct config *cf, struct store *st, struct store_event *evs,
 			    size_t n, const char *queue_id)
@@ -134,6 +146,11 @@ enum learn_outcome learn_message(const struct snapshot *snap, const char *buf, s
 
 		if (!learn_is_failure(r))
 			continue;
+		if (learn_is_own_refusal(r)) {
+			msg_info("%s: %s: our own refusal reported back, not learned", queue_id,
+				 r->recipient ? r->recipient : "-");
+			continue;
+		}
 		if (r->recipient == NULL) {
 			msg_warn("%s: report names no usable recipient (%s); skipped", queue_id,
 				 r->raw_recipient ? r->raw_recipient : "none");

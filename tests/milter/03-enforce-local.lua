@@ -18,3 +18,19 @@ if mt.eom_check(conn, MT_RCPTDELETE, "<stays@local.example>") then
 end
 mt.disconnect(conn)
 lib.expect_cli("show gone@local.example", 0, "withheld")
+
+-- When every recipient is suppressed the message is refused (pickup's
+-- cleanup then bounces it to the sender with this text) rather than left
+-- with no recipient, which Postfix would drop without a word.
+conn = lib.connect("bouncetag-local")
+r = lib.message(conn, "<sales@sender.example>", {"<gone@local.example>"},
+	FIX .. "/milter/whitelist.eml", {SMFIR_CONTINUE})
+local text = "recipient suppressed by bouncetag (requires-whitelist since " ..
+	os.date("!%Y-%m-%d") .. "); contact postmaster to release"
+if not mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1", text) then
+	lib.fail("a message to suppressed recipients only was not refused with 550 5.7.1 " .. text)
+end
+if mt.eom_check(conn, MT_RCPTDELETE, "<gone@local.example>") then
+	lib.fail("the refused message also had its recipient removed")
+end
+mt.disconnect(conn)

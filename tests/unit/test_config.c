@@ -113,6 +113,12 @@ static void test_bad_enum_and_size_are_errors(void **state)
 	load_fails("small-size.conf", ":1: bad value '1K' for MaxMessageSize");
 }
 
+static void test_reject_text_must_name_bouncetag(void **state)
+{
+	(void)state;
+	load_fails("reject-text-unmarked.conf", "RejectText must contain the word 'bouncetag'");
+}
+
 static void test_missing_file_is_an_error_naming_it(void **state)
 {
 	struct config *cf;
@@ -194,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_bad_duration_names_the_key_and_what_was_expected),
 		cmocka_unit_test(test_a_key_given_twice_is_an_error),
 		cmocka_unit_test(test_bad_enum_and_size_are_errors),
+		cmocka_unit_test(test_reject_text_must_name_bouncetag),
 		cmocka_unit_test(test_missing_file_is_an_error_naming_it),
 		cmocka_unit_test(test_duration_size_and_bool_parsers),
 		cmocka_unit_test(test_any_white_space_separates_list_items),
