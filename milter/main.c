@@ -42,6 +42,7 @@
 #endif
 
 static const char *config_path = BT_DEFAULT_CONFIG;
+static char *snap_socket; /* the socket bound at start, removed at a clean stop */
 
 static void usage(void)
 {
@@ -249,9 +250,15 @@ int main(int argc, char **argv)
 
 	msg_info("started: %zu rules, database %s, socket %s", rules_count(snap->rs),
 		 snap->cf->database, snap->cf->socket);
+	snap_socket = strdup(snap->cf->socket); /* a reload does not move the socket */
 	snapshot_put(snap);
 	rc = smfi_main();
 	msg_info("stopping");
+	if (snap_socket && socket_path(snap_socket) && unlink(socket_path(snap_socket)) < 0 &&
+	    errno != ENOENT)
+		msg_debug("cannot remove the socket %s: %s", socket_path(snap_socket),
+			  strerror(errno));
+	free(snap_socket);
 	pool_shutdown();
 	snap = snapshot_get();
 	if (snap && snap->cf->pid_file)

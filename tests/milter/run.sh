@@ -134,6 +134,10 @@ for p in $pids; do
 	fi
 done
 pids=""
+if [ -S "$tmp/main.sock" ]; then
+	echo "FAIL the milter left its socket behind after a clean stop"
+	failed=$((failed + 1))
+fi
 if [ $failed -ne 0 ]; then
 	for l in "$tmp"/*.log; do echo "== $l"; tail -40 "$l"; done
 fi
