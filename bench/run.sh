@@ -1,0 +1,295 @@
+#!/bin/sh
+# run.sh BUILD [quick|full] - bouncetag's benchmarks; figures in bench/RESULTS.md.
+#
+# Run from the repository root after "make" (make bench does both):
+#   make bench                 quick: about two minutes on 2 cores
+#   make bench BENCH=full      longer runs, and the store at 10 million rows
+#
+# Sections (each writes machine-readable lines that the report is made of):
+#   1. parse + classify, single thread, warm, in process: bench/parse_bench
+#      over the Sisimai corpus beside Sisimai and BounceParser (Perl), in the
+#      same run, plus a callgrind profile of ours and the rules analysis;
+#   2. the store: SQLite filled with 1M (full: also 10M) suppressions, look-up
+#      latency, learned-result insert rate, size, cost of a handle;
+#   3. the milter: bench/miltload against the real daemon (private config and
+#      socket) with 1, 16 and 200 connections: RCPT decisions and DSNs learned
+#      per second with latency percentiles, resident memory, CPU per decision;
+#   4. a throwaway Postfix (bench/postfix_bench.sh) with and without the milter.
+#
+# Filled databases are cached in build/bench-cache/ (rebuilt when missing or
+# made by another filler version); rows the bench writes into them (learned
+# l..., recorded r..., sent mail) are deleted again. Everything started is stopped.
+#
+# Environment: BENCH_CORPUS (default /work/shared/corpus/sisimai/maildir/bsd),
+# CC (default cc), BENCH_KEEP=1 keeps the temporary directory with every raw output.
+set -u
+build=${1:-build}
+mode=${2:-quick}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+case $mode in
+quick)
+	t_parse=2 t_perl=3 t_store=2 t_milt=3 pf_msgs=600 pf_rounds=3 sizes="1000000" ;;
+full)
+	t_parse=8 t_perl=10 t_store=8 t_milt=15 pf_msgs=2000 pf_rounds=5 sizes="1000000 10000000" ;;
+*)
+	echo "usage: bench/run.sh BUILD [quick|full]" >&2
+	exit 2 ;;
+esac
+
+corpus=${BENCH_CORPUS:-/work/shared/corpus/sisimai/maildir/bsd}
+dsn_fixture=tests/fixtures/dsn/postfix-failed-5.7.1.eml
+bin=$build/bench
+cache=$top/build/bench-cache
+results=bench/RESULTS.md
+fill_version="store_bench-1" # bump when store_bench.c fills differently
+CC=${CC:-cc}
+CFLAGS_BENCH="-std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+-Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wvla -O2 -g -Icommon"
+LIBS_BENCH="$(pkg-config --libs libpcre2-8 sqlite3 2>/dev/null || echo -lpcre2-8 -lsqlite3) -lpthread"
+
+tmp=$(mktemp -d /tmp/bouncetag-bench.XXXXXX)
+chmod 755 "$tmp" # Postfix's smtpd (user postfix) must reach the milter socket
+cmds=$tmp/commands.txt
+milter_pid=""
+
+stop_milter() {
+	if [ -n "$milter_pid" ]; then
+		kill "$milter_pid" 2>/dev/null
+		wait "$milter_pid" 2>/dev/null
+		milter_pid=""
+	fi
+}
+cleanup() {
+	stop_milter
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "bench: kept $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+say() { printf '== %s\n' "$*" >&2; }
+# run CMD...: note the command for the report, then run it
+run() {
+	printf '%s\n' "$*" >> "$cmds"
+	"$@"
+}
+# kv FILE PATTERN KEY: the value of KEY= on the first line of FILE matching PATTERN
+kv() {
+	grep -e "$2" "$1" 2>/dev/null | head -1 | tr ' ' '\n' | sed -n "s/^$3=//p"
+}
+# calc EXPR [DIGITS]: floating-point arithmetic (awk); an empty operand gives "?"
+# (the expression is parenthesised: in awk, a bare ">" in printf redirects)
+calc() {
+	case " $1 " in *"  "* | " "[!0-9\(]* | *[-+*/\<\>=]" ") echo "?"; return ;; esac
+	awk "BEGIN { printf \"%.${2:-1}f\", ($1) }" 2>/dev/null || echo "?"
+}
+# yesno CONDITION: the verdict for the targets table; unknown figures are not met
+yesno() {
+	case "$(calc "$1" 0)" in 1) echo "**met**" ;; 0) echo "**not met**" ;; *) echo "not measured" ;; esac
+}
+
+say "building the bench programs in $bin"
+mkdir -p "$bin" "$cache"
+# shellcheck disable=SC2086
+run $CC $CFLAGS_BENCH -o "$bin/parse_bench" bench/parse_bench.c bench/prefilter.c \
+	"$build/libbouncetag.a" $LIBS_BENCH || exit 1
+# shellcheck disable=SC2086
+run $CC $CFLAGS_BENCH -o "$bin/store_bench" bench/store_bench.c "$build/libbouncetag.a" \
+	$LIBS_BENCH || exit 1
+run $CC $CFLAGS_BENCH -o "$bin/miltload" bench/miltload.c -lpthread || exit 1
+
+# --- machine --------------------------------------------------------------
+started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+cores=$(nproc)
+mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+kernel=$(uname -sr)
+commit=$(git rev-parse --short HEAD 2>/dev/null)
+git diff --quiet HEAD -- common milter conf 2>/dev/null || commit="$commit (with uncommitted changes in common/, milter/ or conf/)"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+busy_start=$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 5 { printf "%s%s %s%%", sep, $2, $1; sep = ", " }' | head -c 300)
+cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $6 + $7 + $8, $5 }' /proc/stat; }
+ticks_start=$(cpu_ticks)
+
+# --- 1. parse + classify --------------------------------------------------
+say "parse: ours, Sisimai, BounceParser, ours again (${t_parse}s / ${t_perl}s each)"
+run "$bin/parse_bench" -r conf/rules.conf -t "$t_parse" "$corpus" > "$tmp/parse1.txt" || exit 1
+run perl bench/perl_bench.pl sisimai "$t_perl" "$corpus" > "$tmp/sisimai.txt" || exit 1
+run perl bench/perl_bench.pl bounceparser "$t_perl" "$corpus" > "$tmp/bounceparser.txt" || exit 1
+run "$bin/parse_bench" -r conf/rules.conf -t "$t_parse" -p full "$corpus" > "$tmp/parse2.txt" || exit 1
+
+say "parse: callgrind profile (one pass)"
+have_callgrind=0
+if command -v valgrind >/dev/null 2>&1 &&
+	run valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" \
+		"$bin/parse_bench" -r conf/rules.conf -n 1 -p full "$corpus" > /dev/null 2>&1; then
+	have_callgrind=1
+	callgrind_annotate --inclusive=yes "$tmp/cg.out" > "$tmp/cg_incl.txt" 2>/dev/null
+	callgrind_annotate "$tmp/cg.out" > "$tmp/cg_self.txt" 2>/dev/null
+fi
+
+# --- 2. store ---------------------------------------------------------------
+# db_for N: the cached database with N suppressions (1M: with one event each)
+db_for() {
+	db=$cache/supp-$1.db
+	events=1
+	[ "$1" -gt 1000000 ] && events=0
+	stamp="$fill_version rows=$1 events=$events schema=$(grep -c 'PRAGMA user_version = ' common/store_sqlite.c)"
+	if [ ! -f "$db.ok" ] || [ "$(cat "$db.ok")" != "$stamp" ]; then
+		say "store: filling $db with $1 rows (cached for later runs)"
+		rm -f "$db" "$db-wal" "$db-shm" "$db.ok" "$db.fill" "$db.objects"
+		run "$bin/store_bench" fill "$db" "$1" "$events" > "$db.fill" || exit 1
+		echo "$stamp" > "$db.ok"
+	fi
+	if [ ! -s "$db.objects" ]; then
+		# bytes per table and index (dbstat), for the size per million rows
+		sqlite3 "$db" "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC" \
+			> "$db.objects" 2>/dev/null
+	fi
+	# rows an interrupted earlier run may have left (sent: all of it is the bench's)
+	sqlite3 "$db" "DELETE FROM sent" > /dev/null 2>&1
+	sqlite3 "$db" "DELETE FROM suppressions WHERE recipient >= 'l' AND recipient < 'm' OR
+		recipient >= 'r' AND recipient < 's'; DELETE FROM events WHERE recipient >= 'l' AND
+		recipient < 'm' OR recipient >= 'r' AND recipient < 's'; PRAGMA wal_checkpoint(TRUNCATE);" \
+		> /dev/null 2>&1
+	echo "$db"
+}
+
+for n in $sizes; do
+	db=$(db_for "$n") || exit 1
+	say "store: $n rows: look-ups, learned-result inserts"
+	run "$bin/store_bench" lookup "$db" "$n" "$t_store" > "$tmp/lookup-$n.txt" || exit 1
+	run "$bin/store_bench" record "$db" 1 "$t_store" > "$tmp/record1-$n.txt" || exit 1
+	run "$bin/store_bench" record "$db" 100 "$t_store" > "$tmp/record100-$n.txt" || exit 1
+	sqlite3 "$db" "DELETE FROM suppressions WHERE recipient >= 'r' AND recipient < 's';
+		DELETE FROM events WHERE recipient >= 'r' AND recipient < 's';" > /dev/null 2>&1
+done
+db1=$(db_for 1000000) || exit 1
+run "$bin/store_bench" handles "$db1" 1000000 64 > "$tmp/handles.txt" || exit 1
+
+# --- 3. milter ---------------------------------------------------------------
+# start_milter DB [RecordSent]
+start_milter() {
+	cat > "$tmp/milter.conf" <<EOF
+Socket                unix:$tmp/milter.sock
+SocketMode            0666
+Database              $1
+RulesFile             $top/conf/rules.conf
+RecordSent            ${2:-yes}
+EOF
+	printf '# milter.conf: %s\n' "$(tr '\n' ';' < "$tmp/milter.conf" | tr -s ' ')" >> "$cmds"
+	rm -f "$tmp/milter.sock"
+	printf '%s\n' "$build/bouncetag-milter -f -c $tmp/milter.conf" >> "$cmds"
+	"$build/bouncetag-milter" -f -c "$tmp/milter.conf" 2> "$tmp/milter.log" &
+	milter_pid=$!
+	i=0
+	while [ ! -S "$tmp/milter.sock" ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$milter_pid" 2>/dev/null; then
+			echo "bench: the milter did not start:" >&2
+			cat "$tmp/milter.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+rss() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$milter_pid/status"; }
+milter_cpu() { awk '{ print $14 + $15 }' "/proc/$milter_pid/stat"; } # clock ticks
+hz=$(getconf CLK_TCK)
+# load NAME ARGS...: one miltload run, its summary line in $tmp/milt-NAME.txt
+load() {
+	name=$1
+	shift
+	run "$bin/miltload" -s "unix:$tmp/milter.sock" -q "$@" > "$tmp/milt-$name.txt" 2> "$tmp/milt-$name.err"
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		say "miltload $name reported errors (exit $rc):"
+		head -5 "$tmp/milt-$name.err" >&2
+	fi
+}
+
+for n in $sizes; do
+	db=$(db_for "$n") || exit 1
+	say "milter: $n-row database: enforce with 1, 16, 200 connections (${t_milt}s each)"
+	start_milter "$db"
+	echo "$(rss VmRSS)" > "$tmp/rss-start-$n.txt"
+	load warm-$n -c 4 -d 1 -N "$n"
+	c0=$(milter_cpu)
+	load e1-$n -c 1 -d "$t_milt" -N "$n"
+	c1=$(milter_cpu)
+	load e16-$n -c 16 -d "$t_milt" -N "$n"
+	c2=$(milter_cpu)
+	load e200-$n -c 200 -d "$t_milt" -N "$n"
+	echo "$(rss VmRSS) $(rss VmHWM)" > "$tmp/rss-e200-$n.txt"
+	load p200-$n -c 200 -d "$t_milt" -N "$n" -R 20000
+	# latency under a load the machine sustains: half the 16-connection maximum
+	half=$(calc "$(kv "$tmp/milt-e16-$n.txt" MILTLOAD rcpt_per_s) / 2" 0)
+	[ "$half" = "?" ] && half=5000
+	load h200-$n -c 200 -d "$t_milt" -N "$n" -R "$half"
+	# decisions alone: the client aborts each message after its RCPTs
+	load a16-$n -c 16 -d "$t_milt" -N "$n" -A
+	echo "$c0 $c1 $c2" > "$tmp/cpu-$n.txt"
+	if [ "$n" -eq 1000000 ]; then
+		say "milter: learning DSNs with 1, 16, 200 connections; a 200-connection mix"
+		prefix=lbench$$
+		load l1 -c 1 -d "$t_milt" -m enforce=0,learn=1 -k 1 -f "$dsn_fixture" -P "${prefix}a" -N "$n"
+		load l16 -c 16 -d "$t_milt" -m enforce=0,learn=1 -k 1 -f "$dsn_fixture" -P "${prefix}b" -N "$n"
+		load l200 -c 200 -d "$t_milt" -m enforce=0,learn=1 -k 1 -f "$dsn_fixture" -P "${prefix}c" -N "$n"
+		load mix -c 200 -d "$t_milt" -m enforce=9,learn=1 -l 10 -f "$dsn_fixture" -P "${prefix}d" -N "$n"
+		echo "$(rss VmRSS) $(rss VmHWM)" > "$tmp/rss-l200.txt"
+		sqlite3 "$db" "SELECT count(*) FROM suppressions WHERE recipient LIKE '$prefix%'" \
+			> "$tmp/learned-in-db.txt" 2>/dev/null
+		if command -v perf >/dev/null 2>&1 &&
+			perf record -e cpu-clock -o /dev/null true > /dev/null 2>&1; then
+			say "milter: CPU profile (perf, 16 connections, 3 s)"
+			perf record -a -e cpu-clock -F 999 -o "$tmp/perf.data" -- sleep 3 > /dev/null 2>&1 &
+			perf_pid=$!
+			load perf -c 16 -d 3 -N "$n"
+			wait $perf_pid
+			perf report -i "$tmp/perf.data" --comm bouncetag-milte --no-children \
+				--sort dso -g none 2>/dev/null | grep '%' | grep -v '^#' > "$tmp/perf-dso.txt"
+			perf report -i "$tmp/perf.data" --comm bouncetag-milte --no-children \
+				--sort sym -g none 2>/dev/null | grep '%' | grep -v '^#' | head -12 > "$tmp/perf-sym.txt"
+			perf report -i "$tmp/perf.data" --no-children --sort comm -g none 2>/dev/null |
+				grep '%' | grep -v '^#' | head -8 > "$tmp/perf-comm.txt"
+		fi
+		say "postfix: $pf_rounds rounds of $pf_msgs messages, without and with the milter"
+		c0=$(milter_cpu)
+		run bench/postfix_bench.sh "$tmp/milter.sock" "$pf_msgs" "$pf_rounds" "$tmp/postfix.txt" \
+			> /dev/null || say "postfix bench failed"
+		echo "$c0 $(milter_cpu)" > "$tmp/cpu-postfix.txt"
+	fi
+	stop_milter
+	if [ "$n" -eq 1000000 ]; then
+		say "milter: the same with RecordSent no (no write per submitted message)"
+		start_milter "$db" no
+		load s16 -c 16 -d "$t_milt" -N "$n"
+		if [ "$mode" = full ]; then
+			c0=$(milter_cpu)
+			run bench/postfix_bench.sh "$tmp/milter.sock" "$pf_msgs" "$pf_rounds" \
+				"$tmp/postfix-nosent.txt" > /dev/null || say "postfix bench failed"
+			echo "$c0 $(milter_cpu)" > "$tmp/cpu-postfix-nosent.txt"
+		fi
+		stop_milter
+	fi
+	sqlite3 "$db" "DELETE FROM sent" > /dev/null 2>&1
+	sqlite3 "$db" "DELETE FROM suppressions WHERE recipient >= 'l' AND recipient < 'm';
+		DELETE FROM events WHERE recipient >= 'l' AND recipient < 'm';
+		PRAGMA wal_checkpoint(TRUNCATE);" > /dev/null 2>&1
+done
+
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+busy_end=$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 5 { printf "%s%s %s%%", sep, $2, $1; sep = ", " }' | head -c 300)
+ticks_end=$(cpu_ticks)
+finished=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+busy_pct=$(echo "$ticks_start $ticks_end" | awk '{ b = $3 - $1; i = $4 - $2; printf "%.0f", 100 * b / (b + i) }')
+
+# --- report ------------------------------------------------------------------
+say "writing $results"
+. bench/report.sh > "$tmp/RESULTS.md" && mv "$tmp/RESULTS.md" "$results"
+cat "$results"
