@@ -230,6 +230,7 @@ for n in $sizes; do
 	# latency under a load the machine sustains: half the 16-connection maximum
 	half=$(calc "$(kv "$tmp/milt-e16-$n.txt" MILTLOAD rcpt_per_s) / 2" 0)
 	[ "$half" = "?" ] && half=5000
+	load h16-$n -c 16 -d "$t_milt" -N "$n" -R "$half"
 	load h200-$n -c 200 -d "$t_milt" -N "$n" -R "$half"
 	# decisions alone: the client aborts each message after its RCPTs
 	load a16-$n -c 16 -d "$t_milt" -N "$n" -A
@@ -251,10 +252,11 @@ for n in $sizes; do
 			perf_pid=$!
 			load perf -c 16 -d 3 -N "$n"
 			wait $perf_pid
-			perf report -i "$tmp/perf.data" --comm bouncetag-milte --no-children \
-				--sort dso -g none 2>/dev/null | grep '%' | grep -v '^#' > "$tmp/perf-dso.txt"
-			perf report -i "$tmp/perf.data" --comm bouncetag-milte --no-children \
-				--sort sym -g none 2>/dev/null | grep '%' | grep -v '^#' | head -12 > "$tmp/perf-sym.txt"
+			# (--comm with --sort dso drops some rows in this perf: filter by hand)
+			perf report -i "$tmp/perf.data" --no-children --sort comm,dso -g none 2>/dev/null |
+				awk '$2 == "bouncetag-milte" { print $1, $3 }' > "$tmp/perf-dso.txt"
+			perf report -i "$tmp/perf.data" --no-children --sort comm,sym -g none 2>/dev/null |
+				awk '$2 == "bouncetag-milte" { $2 = ""; print }' | head -12 > "$tmp/perf-sym.txt"
 			perf report -i "$tmp/perf.data" --no-children --sort comm -g none 2>/dev/null |
 				grep '%' | grep -v '^#' | head -8 > "$tmp/perf-comm.txt"
 		fi
