@@ -42,8 +42,10 @@
  *
  * Checks: a suppressed or learned recipient must get a 550 (SMFIR_REPLYCODE
  *	"550 ..." or SMFIR_REJECT); any other must get SMFIR_CONTINUE. A DSN
- *	must end with continue or accept, never reject or discard. Every
- *	other answer, protocol error or failed connection counts as an error.
+ *	must end with continue or accept, never reject or discard (a
+ *	tempfail, 't' or a 4xx reply, is counted apart: Postfix would retry
+ *	it). Every other answer, protocol error or failed connection, and
+ *	every tempfail, counts as an error.
  *
  * Output: a readable report, then one line
  *	MILTLOAD key=value ...
@@ -753,11 +755,15 @@ static int learn_message(struct worker *w, struct conn *c, unsigned long qid)
 		}
 		return 0;
 	}
-	if (rc == SMFIR_TEMPFAIL)
+	/* A tempfail with a text (smfi_setreply) comes as a 4xx SMFIR_REPLYCODE. */
+	if (rc == SMFIR_TEMPFAIL || (rc == SMFIR_REPLYCODE && c->rbuf[0] == '4'))
 		w->st.learn_tempfail++;
 	else
 		w->st.learn_wrong++;
-	worker_error(w, "DSN for %s answered %s", rcpt, answer_name(rc));
+	if (rc == SMFIR_REPLYCODE)
+		worker_error(w, "DSN for %s answered %.200s", rcpt, c->rbuf);
+	else
+		worker_error(w, "DSN for %s answered %s", rcpt, answer_name(rc));
 	return rc < 0 ? -1 : 0;
 }
 

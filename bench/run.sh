@@ -29,6 +29,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 
 case $mode in
+report)
+	# bench/run.sh BUILD report DIR: rewrite RESULTS.md from a run kept with BENCH_KEEP=1
+	tmp=${3:?usage: bench/run.sh BUILD report DIR}
+	. "$tmp/env.sh" || exit 1
+	. bench/lib.sh
+	. bench/report.sh > "$tmp/RESULTS.md" && mv "$tmp/RESULTS.md" bench/RESULTS.md
+	exit $? ;;
 quick)
 	t_parse=2 t_perl=3 t_store=2 t_milt=3 pf_msgs=600 pf_rounds=3 sizes="1000000" ;;
 full)
@@ -72,26 +79,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-say() { printf '== %s\n' "$*" >&2; }
-# run CMD...: note the command for the report, then run it
-run() {
-	printf '%s\n' "$*" >> "$cmds"
-	"$@"
-}
-# kv FILE PATTERN KEY: the value of KEY= on the first line of FILE matching PATTERN
-kv() {
-	grep -e "$2" "$1" 2>/dev/null | head -1 | tr ' ' '\n' | sed -n "s/^$3=//p"
-}
-# calc EXPR [DIGITS]: floating-point arithmetic (awk); an empty operand gives "?"
-# (the expression is parenthesised: in awk, a bare ">" in printf redirects)
-calc() {
-	case " $1 " in *"  "* | " "[!0-9\(]* | *[-+*/\<\>=]" ") echo "?"; return ;; esac
-	awk "BEGIN { printf \"%.${2:-1}f\", ($1) }" 2>/dev/null || echo "?"
-}
-# yesno CONDITION: the verdict for the targets table; unknown figures are not met
-yesno() {
-	case "$(calc "$1" 0)" in 1) echo "**met**" ;; 0) echo "**not met**" ;; *) echo "not measured" ;; esac
-}
+. bench/lib.sh
 
 say "building the bench programs in $bin"
 mkdir -p "$bin" "$cache"
@@ -185,7 +173,7 @@ EOF
 	printf '# milter.conf: %s\n' "$(tr '\n' ';' < "$tmp/milter.conf" | tr -s ' ')" >> "$cmds"
 	rm -f "$tmp/milter.sock"
 	printf '%s\n' "$build/bouncetag-milter -f -c $tmp/milter.conf" >> "$cmds"
-	"$build/bouncetag-milter" -f -c "$tmp/milter.conf" 2> "$tmp/milter.log" &
+	"$build/bouncetag-milter" -f -c "$tmp/milter.conf" 2>> "$tmp/milter.log" &
 	milter_pid=$!
 	i=0
 	while [ ! -S "$tmp/milter.sock" ]; do
@@ -292,6 +280,16 @@ finished=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 busy_pct=$(echo "$ticks_start $ticks_end" | awk '{ b = $3 - $1; i = $4 - $2; printf "%.0f", 100 * b / (b + i) }')
 
 # --- report ------------------------------------------------------------------
+# what the report needs, so that "bench/run.sh BUILD report DIR" can redo it
+save_var() {
+	eval "val=\${$1}"
+	printf "%s='%s'\n" "$1" "$(printf '%s' "$val" | sed "s/'/'\\\\''/g")"
+}
+for v in build mode sizes t_parse t_perl t_store t_milt pf_msgs pf_rounds corpus cache \
+	dsn_fixture started finished cpu_model cores mem kernel commit load_start load_end \
+	busy_pct busy_start busy_end have_callgrind hz CC cmds; do
+	save_var $v
+done > "$tmp/env.sh"
 say "writing $results"
 . bench/report.sh > "$tmp/RESULTS.md" && mv "$tmp/RESULTS.md" "$results"
 cat "$results"
