@@ -32,6 +32,7 @@
 #include <strings.h>
 
 #include "dsn.h"
+#include "text.h"
 
 /* Per-message fields and where they go in struct dsn_report. */
 enum dsn_field {
@@ -87,14 +88,10 @@ struct dsn_ctx {
 
 static char *dup_range(struct dsn_ctx *ctx, const char *s, size_t n)
 {
-	char *p = malloc(n + 1);
+	char *p = text_dup(s, n);
 
-	if (p == NULL) {
+	if (p == NULL)
 		ctx->oom = 1;
-		return NULL;
-	}
-	memcpy(p, s, n);
-	p[n] = 0;
 	return p;
 }
 

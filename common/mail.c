@@ -42,6 +42,7 @@
 #include <strings.h>
 
 #include "mail.h"
+#include "text.h"
 
 const struct mail_limits mail_limits_default = {
     .max_bytes = 16 * 1024 * 1024,
@@ -81,14 +82,10 @@ static void *ctx_calloc(struct mail_ctx *ctx, size_t nmemb, size_t size)
 
 static char *ctx_strndup(struct mail_ctx *ctx, const char *s, size_t n)
 {
-	char *p = malloc(n + 1);
+	char *p = text_dup(s, n);
 
-	if (p == NULL) {
+	if (p == NULL)
 		ctx->oom = 1;
-		return NULL;
-	}
-	memcpy(p, s, n);
-	p[n] = 0;
 	return p;
 }
 

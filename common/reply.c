@@ -23,12 +23,12 @@
  *	their classes must agree, else the status is dropped and the code kept.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <stdio.h>
-
 #include "reply.h"
+#include "text.h"
 
 /* A diagnostic type longer than this is prose, not a type. */
 #define REPLY_TYPE_MAX 32
@@ -36,24 +36,7 @@
 /* Copy s with white space runs made one space and both ends trimmed. */
 static char *squeeze(const char *s)
 {
-	size_t n = strlen(s), j = 0;
-	char *out = malloc(n + 1);
-	int space = 0;
-
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (isspace((unsigned char)s[i])) {
-			space = 1;
-			continue;
-		}
-		if (space && j > 0)
-			out[j++] = ' ';
-		space = 0;
-		out[j++] = s[i];
-	}
-	out[j] = 0;
-	return out;
+	return text_squeeze(s, strlen(s), 0);
 }
 
 /* Length of a leading "type;" (and the white space after it), or 0. */

@@ -34,6 +34,7 @@
 
 #include "msg.h"
 #include "rules.h"
+#include "text.h"
 
 /* Bounds. A rules file is configuration, but still parsed with limits. */
 #define RULES_FILE_MAX (4 * 1024 * 1024) /* bytes in one rules file */
@@ -145,17 +146,6 @@ size_t rules_count(const struct rules *rs)
  * Parsing.
  */
 
-static char *dup_range(const char *s, size_t n)
-{
-	char *d = malloc(n + 1);
-
-	if (d != NULL) {
-		memcpy(d, s, n);
-		d[n] = 0;
-	}
-	return d;
-}
-
 static int valid_id(const char *s, size_t n)
 {
 	if (n == 0 || n > RULES_ID_MAX)
@@ -233,7 +223,7 @@ static int rule_begin(struct parse *p, const char *line, size_t len)
 	p->cur = &rs->rule[rs->count];
 	memset(p->cur, 0, sizeof(*p->cur));
 	p->cur->line = p->lineno;
-	if ((p->cur->id = dup_range(id, idlen)) == NULL) {
+	if ((p->cur->id = text_dup(id, idlen)) == NULL) {
 		p->cur = NULL;
 		return parse_error(p, p->lineno, "out of memory");
 	}

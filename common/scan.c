@@ -36,6 +36,7 @@
 #include "addr.h"
 #include "reply.h"
 #include "scan.h"
+#include "text.h"
 
 #define SCAN_EXCL_MAX 32
 
@@ -73,40 +74,21 @@ struct scan_ctx {
 
 static char *scan_dup(struct scan_ctx *ctx, const char *s, size_t n)
 {
-	char *p = malloc(n + 1);
+	char *p = text_dup(s, n);
 
-	if (p == NULL) {
+	if (p == NULL)
 		ctx->oom = 1;
-		return NULL;
-	}
-	memcpy(p, s, n);
-	p[n] = 0;
 	return p;
 }
 
 /* Copy n bytes of s with white space runs made one space, trimmed, capped. */
 static char *scan_squeeze(struct scan_ctx *ctx, const char *s, size_t n)
 {
-	char *out = malloc((n < SCAN_DIAG_MAX ? n : SCAN_DIAG_MAX) + 1);
-	size_t j = 0;
-	int space = 0;
+	char *p = text_squeeze(s, n, SCAN_DIAG_MAX - 1);
 
-	if (out == NULL) {
+	if (p == NULL)
 		ctx->oom = 1;
-		return NULL;
-	}
-	for (size_t i = 0; i < n && j < SCAN_DIAG_MAX - 1; i++) {
-		if (isspace((unsigned char)s[i]) || s[i] == 0) {
-			space = 1;
-			continue;
-		}
-		if (space && j > 0)
-			out[j++] = ' ';
-		space = 0;
-		out[j++] = s[i];
-	}
-	out[j] = 0;
-	return out;
+	return p;
 }
 
 /* Does s (n bytes) start with word, ignoring case? */
