@@ -3,7 +3,8 @@
 
 say() { printf '== %s\n' "$*" >&2; }
 
-# run CMD...: note the command for the report, then run it
+# run CMD...: note the command for the report (in $cmds, set by the caller), then run it
+# shellcheck disable=SC2154
 run() {
 	printf '%s\n' "$*" >> "$cmds"
 	"$@"

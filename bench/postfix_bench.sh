@@ -203,7 +203,7 @@ while [ $r -le "$rounds" ]; do
 done
 rejects=$(grep -c 'milter-reject\|reject:' "$tmp/maillog" 2>/dev/null)
 rejects=${rejects:-0}
-awk -v rej="$rejects" '
+summary=$(awk -v rej="$rejects" '
 	/round=plain/  { for (i = 1; i <= NF; i++) if ($i ~ /^msg_per_s=/) { split($i, a, "="); p[np++] = a[2] } }
 	/round=milter/ { for (i = 1; i <= NF; i++) if ($i ~ /^msg_per_s=/) { split($i, a, "="); m[nm++] = a[2] } }
 	function median(v, n,    i, j, t) {
@@ -214,5 +214,6 @@ awk -v rej="$rejects" '
 		mp = median(p, np); mm = median(m, nm)
 		printf "POSTFIX summary rounds=%d plain_msg_per_s=%.1f milter_msg_per_s=%.1f ratio=%.3f rejects=%d\n",
 		       np, mp, mm, (mp > 0 ? mm / mp : 0), rej
-	}' "$out" >> "$out"
+	}' "$out")
+echo "$summary" >> "$out"
 cat "$out"

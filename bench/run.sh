@@ -32,6 +32,7 @@ case $mode in
 report)
 	# bench/run.sh BUILD report DIR: rewrite RESULTS.md from a run kept with BENCH_KEEP=1
 	tmp=${3:?usage: bench/run.sh BUILD report DIR}
+	# shellcheck source=/dev/null # written by an earlier run
 	. "$tmp/env.sh" || exit 1
 	. bench/lib.sh
 	. bench/report.sh > "$tmp/RESULTS.md" && mv "$tmp/RESULTS.md" bench/RESULTS.md
@@ -89,6 +90,7 @@ run $CC $CFLAGS_BENCH -o "$bin/parse_bench" bench/parse_bench.c bench/prefilter.
 # shellcheck disable=SC2086
 run $CC $CFLAGS_BENCH -o "$bin/store_bench" bench/store_bench.c "$build/libbouncetag.a" \
 	$LIBS_BENCH || exit 1
+# shellcheck disable=SC2086
 run $CC $CFLAGS_BENCH -o "$bin/miltload" bench/miltload.c -lpthread || exit 1
 
 # --- machine --------------------------------------------------------------
@@ -205,23 +207,23 @@ for n in $sizes; do
 	db=$(db_for "$n") || exit 1
 	say "milter: $n-row database: enforce with 1, 16, 200 connections (${t_milt}s each)"
 	start_milter "$db"
-	echo "$(rss VmRSS)" > "$tmp/rss-start-$n.txt"
-	load warm-$n -c 4 -d 1 -N "$n"
+	rss VmRSS > "$tmp/rss-start-$n.txt"
+	load "warm-$n" -c 4 -d 1 -N "$n"
 	c0=$(milter_cpu)
-	load e1-$n -c 1 -d "$t_milt" -N "$n"
+	load "e1-$n" -c 1 -d "$t_milt" -N "$n"
 	c1=$(milter_cpu)
-	load e16-$n -c 16 -d "$t_milt" -N "$n"
+	load "e16-$n" -c 16 -d "$t_milt" -N "$n"
 	c2=$(milter_cpu)
-	load e200-$n -c 200 -d "$t_milt" -N "$n"
+	load "e200-$n" -c 200 -d "$t_milt" -N "$n"
 	echo "$(rss VmRSS) $(rss VmHWM)" > "$tmp/rss-e200-$n.txt"
-	load p200-$n -c 200 -d "$t_milt" -N "$n" -R 20000
+	load "p200-$n" -c 200 -d "$t_milt" -N "$n" -R 20000
 	# latency under a load the machine sustains: half the 16-connection maximum
 	half=$(calc "$(kv "$tmp/milt-e16-$n.txt" MILTLOAD rcpt_per_s) / 2" 0)
 	[ "$half" = "?" ] && half=5000
-	load h16-$n -c 16 -d "$t_milt" -N "$n" -R "$half"
-	load h200-$n -c 200 -d "$t_milt" -N "$n" -R "$half"
+	load "h16-$n" -c 16 -d "$t_milt" -N "$n" -R "$half"
+	load "h200-$n" -c 200 -d "$t_milt" -N "$n" -R "$half"
 	# decisions alone: the client aborts each message after its RCPTs
-	load a16-$n -c 16 -d "$t_milt" -N "$n" -A
+	load "a16-$n" -c 16 -d "$t_milt" -N "$n" -A
 	echo "$c0 $c1 $c2" > "$tmp/cpu-$n.txt"
 	if [ "$n" -eq 1000000 ]; then
 		say "milter: learning DSNs with 1, 16, 200 connections; a 200-connection mix"
@@ -282,6 +284,7 @@ busy_pct=$(echo "$ticks_start $ticks_end" | awk '{ b = $3 - $1; i = $4 - $2; pri
 # --- report ------------------------------------------------------------------
 # what the report needs, so that "bench/run.sh BUILD report DIR" can redo it
 save_var() {
+	val=""
 	eval "val=\${$1}"
 	printf "%s='%s'\n" "$1" "$(printf '%s' "$val" | sed "s/'/'\\\\''/g")"
 }
