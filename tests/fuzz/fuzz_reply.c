@@ -20,7 +20,11 @@
  *	- the verdict is one of the six classes with a reason; when no rule
  *	  decided, it is exactly rules_fallback() of the code and status;
  *	- bounce_classify_line() is reply_parse() plus rules_classify(): same
- *	  status, code and verdict, diagnostic as given.
+ *	  status, code and verdict, diagnostic as given;
+ *	- the text helpers every parser uses (text.h), on the raw bytes NULs
+ *	  included: text_dup() copies them exactly; text_squeeze() gives a
+ *	  plain C string with single spaces only, trimmed, no longer than its
+ *	  cap (chosen from the size; 0: none) or the input.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -31,6 +35,7 @@
 #include "fuzz_util.h"
 #include "reply.h"
 #include "rules.h"
+#include "text.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -66,6 +71,24 @@ static void check_reply(const struct reply *r)
 	}
 }
 
+static void check_text(const uint8_t *data, size_t size)
+{
+	size_t max = size % 23, n;
+	char *d = text_dup((const char *)data, size);
+	char *t = text_squeeze((const char *)data, size, max);
+
+	FUZZ_ASSERT(d != NULL && t != NULL);
+	FUZZ_ASSERT(memcmp(d, data, size) == 0 && d[size] == 0);
+	n = strlen(t);
+	FUZZ_ASSERT(n <= size && (max == 0 || n <= max));
+	if (n > 0)
+		FUZZ_ASSERT(t[0] != ' ' && t[n - 1] != ' ');
+	for (size_t i = 0; i < n; i++)
+		FUZZ_ASSERT(!isspace((unsigned char)t[i]) || (t[i] == ' ' && t[i + 1] != ' '));
+	free(t);
+	free(d);
+}
+
 static char *cstring(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);
@@ -86,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct verdict v, fb;
 	struct bounce_result br;
 
+	check_text(data, size);
 	FUZZ_ASSERT(reply_parse(s, &r) == 0);
 	check_reply(&r);
 
