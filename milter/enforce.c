@@ -90,6 +90,7 @@ void enforce_record_withheld(const struct config *cf, char **addrs, size_t n,
 {
 	struct store_event evs[64];
 	struct pooled *h;
+	int rc;
 	char err[512];
 	time_t now = time(NULL);
 
@@ -113,7 +114,10 @@ void enforce_record_withheld(const struct config *cf, char **addrs, size_t n,
 			evs[k].queue_id = queue_id;
 			evs[k].message_id = message_id;
 		}
-		if (store_record(h->st, evs, k, &cf->policy, NULL) != STORE_OK) {
+		pool_write_begin();
+		rc = store_record(h->st, evs, k, &cf->policy, NULL);
+		pool_write_end();
+		if (rc != STORE_OK) {
 			msg_error("%s: cannot record withheld recipients: %s",
 				  queue_id ? queue_id : "-", store_error(h->st));
 			pool_release(h, 0);

@@ -83,13 +83,26 @@ static enum learn_outcome learn_store(const struct snapshot *snap, struct store_
 		msg_error("%s: out of memory recording %zu results", queue_id, n);
 		return LEARN_STORE_FAILED;
 	}
+	/*
+	 * Match inbound bounces against everything sent before them: write the
+	 * queued sent-mail rows first (before taking a handle: the flush needs
+	 * one of its own, and the pool is bounded).
+	 */
+	for (size_t i = 0; i < n; i++) {
+		if (!evs[i].trusted && evs[i].message_id != NULL && snap->cf->trust_window > 0) {
+			sent_flush();
+			break;
+		}
+	}
 	if ((h = pool_acquire(snap->cf->database, err, sizeof(err))) == NULL) {
 		msg_error("%s: cannot open the store: %s", queue_id, err);
 		free(oc);
 		return LEARN_STORE_FAILED;
 	}
 	learn_correlate(snap->cf, h->st, evs, n, queue_id);
+	pool_write_begin();
 	rc = store_record(h->st, evs, n, &snap->cf->policy, oc);
+	pool_write_end();
 	if (rc != STORE_OK) {
 		msg_error("%s: cannot record %zu results: %s", queue_id, n, store_error(h->st));
 		pool_release(h, 0);

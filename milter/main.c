@@ -252,8 +252,10 @@ int main(int argc, char **argv)
 		 snap->cf->database, snap->cf->socket);
 	snap_socket = strdup(snap->cf->socket); /* a reload does not move the socket */
 	snapshot_put(snap);
+	sent_start();
 	rc = smfi_main();
 	msg_info("stopping");
+	sent_stop();
 	if (snap_socket && socket_path(snap_socket) && unlink(socket_path(snap_socket)) < 0 &&
 	    errno != ENOENT)
 		msg_debug("cannot remove the socket %s: %s", socket_path(snap_socket),

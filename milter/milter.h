@@ -46,6 +46,9 @@ struct pooled {
 struct pooled *pool_acquire(const char *database, char *err, size_t errlen);
 /* ok = 0 after a store error: the handle is closed, not reused. */
 void pool_release(struct pooled *h, int ok);
+/* Around every write transaction: one writer at a time in this process. */
+void pool_write_begin(void);
+void pool_write_end(void);
 void pool_shutdown(void);
 
 /* ---- enforce.c ---- */
@@ -63,9 +66,14 @@ void enforce_record_withheld(const struct config *cf, char **addrs, size_t n,
 			     const char *queue_id, const char *message_id);
 
 /* ---- sent.c ---- */
-/* Record one outgoing message (rcpts normalised); logs, never fails the mail. */
+/* Queue one outgoing message (rcpts normalised); logs, never fails the mail. */
 void sent_record(const struct config *cf, const char *message_id, const char *sender,
 		 char **rcpts, size_t n, const char *queue_id, const char *source);
+/* Write everything queued now (learn.c, before matching a bounce). */
+void sent_flush(void);
+/* The writer thread: started before smfi_main(), stopped (and flushed) after. */
+void sent_start(void);
+void sent_stop(void);
 
 /* ---- learn.c ---- */
 enum learn_outcome {

@@ -1,24 +1,38 @@
 /*
- * pool - store handles shared by the libmilter worker threads. A SQLite
- * handle must not be used by two threads at once, and opening one per
- * message would cost a schema check each time: idle handles are kept on a
- * small stack. A handle that saw an error is closed rather than reused, so
- * a database that was replaced or repaired is reopened cleanly. A handle
- * for another database (the config was reloaded), or whose file was
- * deleted or renamed under it, is closed when met and a new one opened:
- * results must never go to a file nobody will read again.
+ * pool - store handles shared by the libmilter worker threads.
+ *
+ * libmilter runs a thread per connection, so there may be hundreds of
+ * callbacks at once, but a SQLite handle must not be used by two threads
+ * at once and each one costs memory and an open. The pool holds at most
+ * POOL_MAX handles; a thread that finds none free waits for one (look-ups
+ * take microseconds), rather than opening and closing its own.
+ *
+ * A handle that saw an error is closed rather than reused, so a database
+ * that was replaced or repaired is reopened cleanly. A handle for another
+ * database (the config was reloaded), or whose file was deleted or renamed
+ * under it, is closed when met and a new one opened: results must never go
+ * to a file nobody will read again.
+ *
+ * Writes from this process go one at a time (pool_write_begin/_end):
+ * SQLite serialises writers anyway, and letting it do so between our own
+ * threads means its busy handler's sleeps (milliseconds each) instead of a
+ * mutex hand-over.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "milter.h"
 
-#define POOL_MAX 64
+#define POOL_MAX 32
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_free = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t pool_writer = PTHREAD_MUTEX_INITIALIZER;
 static struct pooled *pool_idle[POOL_MAX];
 static size_t pool_nidle;
+static size_t pool_open; /* handles that exist: idle + in use */
 
 static void pool_close(struct pooled *h)
 {
@@ -27,27 +41,13 @@ static void pool_close(struct pooled *h)
 	free(h);
 }
 
-struct pooled *pool_acquire(const char *database, char *err, size_t errlen)
+static struct pooled *pool_new(const char *database, char *err, size_t errlen)
 {
-	struct pooled *h = NULL, *stale[POOL_MAX];
-	size_t nstale = 0;
+	struct pooled *h = calloc(1, sizeof(*h));
 
-	pthread_mutex_lock(&pool_lock);
-	while (pool_nidle > 0 && h == NULL) {
-		struct pooled *e = pool_idle[--pool_nidle];
-
-		if (strcmp(e->database, database) == 0 && !store_moved(e->st))
-			h = e;
-		else
-			stale[nstale++] = e; /* another database, or its file was replaced */
-	}
-	pthread_mutex_unlock(&pool_lock);
-	while (nstale > 0)
-		pool_close(stale[--nstale]);
-	if (h)
-		return h;
-	if ((h = calloc(1, sizeof(*h))) == NULL || (h->database = strdup(database)) == NULL) {
+	if (h == NULL || (h->database = strdup(database)) == NULL) {
 		free(h);
+		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (store_open(database, 0, &h->st, err, errlen) < 0) {
@@ -58,26 +58,75 @@ struct pooled *pool_acquire(const char *database, char *err, size_t errlen)
 	return h;
 }
 
+struct pooled *pool_acquire(const char *database, char *err, size_t errlen)
+{
+	struct pooled *h = NULL, *stale[POOL_MAX];
+	size_t nstale = 0;
+
+	pthread_mutex_lock(&pool_lock);
+	for (;;) {
+		while (pool_nidle > 0 && h == NULL) {
+			struct pooled *e = pool_idle[--pool_nidle];
+
+			if (strcmp(e->database, database) == 0 && !store_moved(e->st))
+				h = e;
+			else
+				stale[nstale++] = e; /* another database, or its file was replaced */
+		}
+		if (h != NULL || pool_open - nstale < POOL_MAX)
+			break;
+		pthread_cond_wait(&pool_free, &pool_lock);
+	}
+	if (h == NULL)
+		pool_open++; /* a place for the handle opened below */
+	pool_open -= nstale;
+	pthread_mutex_unlock(&pool_lock);
+	while (nstale > 0)
+		pool_close(stale[--nstale]);
+	if (h != NULL)
+		return h;
+	if ((h = pool_new(database, err, errlen)) == NULL) {
+		pthread_mutex_lock(&pool_lock);
+		pool_open--;
+		pthread_cond_signal(&pool_free);
+		pthread_mutex_unlock(&pool_lock);
+	}
+	return h;
+}
+
 void pool_release(struct pooled *h, int ok)
 {
 	if (h == NULL)
 		return;
+	pthread_mutex_lock(&pool_lock);
 	if (ok) {
-		pthread_mutex_lock(&pool_lock);
-		if (pool_nidle < POOL_MAX) {
-			pool_idle[pool_nidle++] = h;
-			h = NULL;
-		}
-		pthread_mutex_unlock(&pool_lock);
+		pool_idle[pool_nidle++] = h;
+		h = NULL;
+	} else {
+		pool_open--;
 	}
-	if (h)
+	pthread_cond_signal(&pool_free);
+	pthread_mutex_unlock(&pool_lock);
+	if (h != NULL)
 		pool_close(h);
+}
+
+void pool_write_begin(void)
+{
+	pthread_mutex_lock(&pool_writer);
+}
+
+void pool_write_end(void)
+{
+	pthread_mutex_unlock(&pool_writer);
 }
 
 void pool_shutdown(void)
 {
 	pthread_mutex_lock(&pool_lock);
-	while (pool_nidle > 0)
+	while (pool_nidle > 0) {
 		pool_close(pool_idle[--pool_nidle]);
+		pool_open--;
+	}
 	pthread_mutex_unlock(&pool_lock);
 }
