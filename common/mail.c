@@ -115,18 +115,24 @@ static int grow(void **arr, size_t *cap, size_t need, size_t sz)
 static char *normalise_eol(const char *in, size_t n, size_t *outlen)
 {
 	char *out = malloc(n + 1);
-	size_t j = 0;
+	size_t i = 0, j = 0;
 
 	if (out == NULL)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (in[i] == '\r') {
-			out[j++] = '\n';
-			if (i + 1 < n && in[i + 1] == '\n')
-				i++;
-		} else {
-			out[j++] = in[i];
-		}
+	/* copy the runs between CRs whole: most input is LF-only or CRLF */
+	while (i < n) {
+		const char *cr = memchr(in + i, '\r', n - i);
+		size_t run = cr ? (size_t)(cr - (in + i)) : n - i;
+
+		memcpy(out + j, in + i, run);
+		i += run;
+		j += run;
+		if (cr == NULL)
+			break;
+		out[j++] = '\n';
+		i++;
+		if (i < n && in[i] == '\n')
+			i++;
 	}
 	out[j] = 0;
 	*outlen = j;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "notice.h"
+#include "text.h"
 
 #define NOTICE_BODY_MAX 4096
 
@@ -126,12 +127,7 @@ static int notice_has(const char *value, const char *const *words)
 /* Case-blind search for needle in the first n bytes of hay. */
 static int notice_find(const char *hay, size_t n, const char *needle)
 {
-	size_t k = strlen(needle);
-
-	for (size_t i = 0; k <= n && i <= n - k; i++)
-		if (strncasecmp(hay + i, needle, k) == 0)
-			return 1;
-	return 0;
+	return text_find_ci(hay, n, needle) >= 0;
 }
 
 static int notice_is_feedback(const struct mail_part *p, size_t depth)

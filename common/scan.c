@@ -102,12 +102,7 @@ static int scan_starts(const char *s, size_t n, const char *word)
 /* Case-blind search for needle in n bytes of s; offset or -1. */
 static long scan_find(const char *s, size_t n, const char *needle)
 {
-	size_t k = strlen(needle);
-
-	for (size_t i = 0; k <= n && i <= n - k; i++)
-		if (strncasecmp(s + i, needle, k) == 0)
-			return (long)i;
-	return -1;
+	return text_find_ci(s, n, needle);
 }
 
 /* --- 1. the text ----------------------------------------------------------- */

@@ -41,12 +41,27 @@ static void test_squeeze_never_writes_past_its_cap(void **state)
 	free(p);
 }
 
+static void test_find_ci_is_case_blind_and_bounded(void **state)
+{
+	static const char hay[] = "xx Final-RECIPIENT: a\0final-recipient:";
+
+	(void)state;
+	assert_int_equal(text_find_ci(hay, sizeof(hay) - 1, "final-recipient:"), 3);
+	/* the match past the NUL is found too: the length bounds the search, not NUL */
+	assert_int_equal(text_find_ci(hay + 10, sizeof(hay) - 11, "FINAL-recipient:"), 12);
+	/* a match that would end past n is not found */
+	assert_int_equal(text_find_ci(hay, 10, "final-recipient:"), -1);
+	assert_int_equal(text_find_ci("abc", 3, "abcd"), -1);
+	assert_int_equal(text_find_ci("abc", 3, ""), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dup_keeps_embedded_nul_bytes),
 		cmocka_unit_test(test_squeeze_makes_runs_one_space_and_trims),
 		cmocka_unit_test(test_squeeze_never_writes_past_its_cap),
+		cmocka_unit_test(test_find_ci_is_case_blind_and_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
