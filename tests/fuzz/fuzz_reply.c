@@ -24,7 +24,9 @@
  *	- the text helpers every parser uses (text.h), on the raw bytes NULs
  *	  included: text_dup() copies them exactly; text_squeeze() gives a
  *	  plain C string with single spaces only, trimmed, no longer than its
- *	  cap (chosen from the size; 0: none) or the input.
+ *	  cap (chosen from the size; 0: none) or the input; text_find_ci()
+ *	  finds what a plain byte-by-byte tolower() search finds (needle: the
+ *	  input's first bytes up to a NUL, at most 8; haystack: the rest).
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -89,6 +91,38 @@ static void check_text(const uint8_t *data, size_t size)
 	free(d);
 }
 
+/* The obvious search that text_find_ci() must agree with. */
+static long find_ci_slow(const char *s, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	for (size_t i = 0; i + k <= n; i++) {
+		size_t j = 0;
+
+		while (j < k &&
+		       tolower((unsigned char)s[i + j]) == tolower((unsigned char)needle[j]))
+			j++;
+		if (j == k)
+			return (long)i;
+	}
+	return -1;
+}
+
+static void check_find(const uint8_t *data, size_t size)
+{
+	char needle[9];
+	size_t k = 0;
+
+	while (k < size && k < 8 && data[k] != 0)
+		k++;
+	memcpy(needle, data, k);
+	needle[k] = 0;
+	if (k < size)
+		k++; /* the NUL or the byte after the needle is not searched */
+	FUZZ_ASSERT(text_find_ci((const char *)data + k, size - k, needle) ==
+	            find_ci_slow((const char *)data + k, size - k, needle));
+}
+
 static char *cstring(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);
@@ -110,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bounce_result br;
 
 	check_text(data, size);
+	check_find(data, size);
 	FUZZ_ASSERT(reply_parse(s, &r) == 0);
 	check_reply(&r);
 

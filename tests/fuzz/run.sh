@@ -88,6 +88,10 @@ newer() {
 }
 
 build() {
+	if ! command -v "$cc" >/dev/null 2>&1; then
+		echo "run.sh: $cc not found: libFuzzer needs clang (set FUZZ_CC)" >&2
+		exit 2
+	fi
 	mkdir -p "$out/obj" || exit 2
 	objs=
 	for src in "$top"/common/*.c; do
