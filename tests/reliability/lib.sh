@@ -50,17 +50,17 @@ rel_init() {
 }
 
 rel_cleanup() {
-	for p in $rel_pids; do kill "$p" 2>/dev/null; done
-	for p in $rel_pids; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
+	for rel_p in $rel_pids; do kill "$rel_p" 2>/dev/null; done
+	for rel_p in $rel_pids; do
+		rel_i=0
+		while kill -0 "$rel_p" 2>/dev/null && [ $rel_i -lt 50 ]; do
 			sleep 0.1
-			i=$((i + 1))
+			rel_i=$((rel_i + 1))
 		done
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
+		kill -9 "$rel_p" 2>/dev/null
+		wait "$rel_p" 2>/dev/null
 	done
-	for m in $rel_mounts; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
+	for rel_m in $rel_mounts; do umount "$rel_m" 2>/dev/null || umount -l "$rel_m" 2>/dev/null; done
 	if [ -n "${REL_KEEP:-}" ]; then
 		echo "kept $tmp" >&2
 	else
@@ -82,9 +82,10 @@ skip() {
 	echo "SKIP $rel_name/$1${2:+: $2}"
 }
 
-# check NAME CONDITION-STATUS DETAIL: pass or fail on the status of the last command
+# check NAME [DETAIL]: pass or fail on the exit status of the command just before
 check() {
-	if [ "$2" -eq 0 ]; then pass "$1" "${3:-}"; else fail "$1" "${3:-}"; fi
+	rel_st=$?
+	if [ $rel_st -eq 0 ]; then pass "$1" "${2:-}"; else fail "$1" "${2:-}"; fi
 }
 
 note() {
@@ -100,15 +101,15 @@ rel_done() {
 # The miltload client (bench/miltload.c): BUILD/bench/miltload when it is
 # current, else compiled into BUILD/reliability/.
 rel_miltload() {
-	src=$top/bench/miltload.c
-	for b in "$build/bench/miltload" "$build/reliability/miltload"; do
-		if [ -x "$b" ] && [ -z "$(find "$src" -newer "$b")" ]; then
-			echo "$b"
+	rel_src=$top/bench/miltload.c
+	for rel_b in "$build/bench/miltload" "$build/reliability/miltload"; do
+		if [ -x "$rel_b" ] && [ -z "$(find "$rel_src" -newer "$rel_b")" ]; then
+			echo "$rel_b"
 			return 0
 		fi
 	done
 	mkdir -p "$build/reliability"
-	${CC:-cc} -std=c11 -D_GNU_SOURCE -pthread -O2 -g -o "$build/reliability/miltload.$$" "$src" \
+	${CC:-cc} -std=c11 -D_GNU_SOURCE -pthread -O2 -g -o "$build/reliability/miltload.$$" "$rel_src" \
 		-lpthread >&2 || return 1
 	mv "$build/reliability/miltload.$$" "$build/reliability/miltload"
 	echo "$build/reliability/miltload"
@@ -147,19 +148,19 @@ rel_conf() {
 # appends to $tmp/NAME.log), wait for its socket; pid in $rel_pid and in
 # the variable pid_NAME.
 rel_start() {
-	name=$1
+	rel_inst=$1
 	shift
-	rm -f "$tmp/$name.sock"
-	"$@" "$build/bouncetag-milter" -f -c "$tmp/$name.conf" 2>> "$tmp/$name.log" &
+	rm -f "$tmp/$rel_inst.sock"
+	"$@" "$build/bouncetag-milter" -f -c "$tmp/$rel_inst.conf" 2>> "$tmp/$rel_inst.log" &
 	rel_pid=$!
 	rel_pids="$rel_pids $rel_pid"
-	eval "pid_$name=$rel_pid"
-	i=0
-	while [ ! -S "$tmp/$name.sock" ]; do
-		i=$((i + 1))
-		if [ $i -gt 300 ] || ! kill -0 "$rel_pid" 2>/dev/null; then
-			echo "milter $name did not start:" >&2
-			tail -20 "$tmp/$name.log" >&2
+	eval "pid_$rel_inst=$rel_pid"
+	rel_i=0
+	while [ ! -S "$tmp/$rel_inst.sock" ]; do
+		rel_i=$((rel_i + 1))
+		if [ $rel_i -gt 300 ] || ! kill -0 "$rel_pid" 2>/dev/null; then
+			echo "milter $rel_inst did not start:" >&2
+			tail -20 "$tmp/$rel_inst.log" >&2
 			return 1
 		fi
 		sleep 0.1
@@ -171,9 +172,9 @@ rel_start() {
 rel_stop() {
 	kill "$1" 2>/dev/null
 	wait "$1"
-	rc=$?
+	rel_rc=$?
 	rel_forget "$1"
-	return $rc
+	return $rel_rc
 }
 
 # rel_kill9 PID: the hard way.
@@ -184,9 +185,9 @@ rel_kill9() {
 }
 
 rel_forget() {
-	keep=""
-	for p in $rel_pids; do [ "$p" = "$1" ] || keep="$keep $p"; done
-	rel_pids=$keep
+	rel_keep=""
+	for rel_p in $rel_pids; do [ "$rel_p" = "$1" ] || rel_keep="$rel_keep $rel_p"; done
+	rel_pids=$rel_keep
 }
 
 # rel_alive PID
@@ -210,9 +211,9 @@ rel_dsn() {
 
 # rel_cli NAME ARGS...: the bouncetag command on milter NAME's config.
 rel_cli() {
-	n=$1
+	rel_n=$1
 	shift
-	rel_as_owner "$build/bouncetag" --config "$tmp/$n.conf" "$@"
+	rel_as_owner "$build/bouncetag" --config "$tmp/$rel_n.conf" "$@"
 }
 
 # rel_sql DB SQL: a read-only query as the owner (for counts the CLI does not print).
@@ -250,9 +251,9 @@ for a in doubled[:10]:
 print("    %d expected, %d missing, %d not exactly once" % (len(want), len(missing), len(doubled)))
 sys.exit(1 if missing or doubled else 0)
 PY
-	rc=$?
+	rel_rc=$?
 	rm -f "$tmp/export.$$" "$tmp/events.$$"
-	return $rc
+	return $rel_rc
 }
 
 # rel_kv FILE KEY: a value from the MILTLOAD summary line
