@@ -1,11 +1,14 @@
 /*
  * test_rules - the classifier: the shipped rules.conf, the status and
- * reply code fallback, rule file diagnostics, the lint, and the limits
- * that keep hostile text from hanging a thread.
+ * reply code fallback, rule file diagnostics, the lint, the limits that
+ * keep hostile text from hanging a thread, and the rule sieve, which must
+ * never change a verdict (corpus replies, rule examples and variants of
+ * both, classified with and without it).
  */
 #include <ctype.h>
 #include <pthread.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "testutil.h"
@@ -664,6 +667,234 @@ static void test_lint_reports_a_shadowed_rule_and_a_dead_example(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/*
+ * The rule sieve: rules_classify() runs PCRE2 only on the rules whose
+ * literals occur in the subject; rules_classify_unfiltered() runs every
+ * rule in file order. Their verdicts must be the same for every input.
+ */
+
+static void assert_same_verdict(const struct rules *rs, const struct classify_input *in,
+                                size_t *ruled)
+{
+	struct verdict sieved;
+	struct verdict plain;
+
+	rules_classify(rs, in, &sieved);
+	rules_classify_unfiltered(rs, in, &plain);
+	if (sieved.rule != plain.rule || sieved.cls != plain.cls ||
+	    strcmp(sieved.reason, plain.reason) != 0)
+		fail_msg("verdicts differ on %d %s '%s': sieve %s, every rule in order %s",
+		         in->reply_code, in->status ? in->status : "-", in->text ? in->text : "",
+		         sieved.rule ? sieved.rule : sieved.reason,
+		         plain.rule ? plain.rule : plain.reason);
+	*ruled += plain.rule != NULL;
+}
+
+static unsigned long long rng_state = 0x853c49e6748fea9bULL;
+
+static unsigned rnd(unsigned n)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (unsigned)((rng_state * 0x2545f4914f6cdd1dULL) >> 33) % n;
+}
+
+/*
+ * Variants of a text that land near rule boundaries: capitals, halves, a
+ * span cut out, noise (non-ASCII too) put in, a word doubled.
+ */
+static void variant(const char *text, int kind, char *out, size_t cap)
+{
+	size_t n = strlen(text);
+	size_t a = n ? rnd((unsigned)n) : 0;
+	size_t b = a + (n - a ? rnd((unsigned)(n - a)) : 0);
+
+	assert_true(3 * n + 16 < cap);
+	switch (kind) {
+	case 0:
+		for (size_t i = 0; i <= n; i++)
+			out[i] = (char)toupper((unsigned char)text[i]);
+		break;
+	case 1:
+		snprintf(out, cap, "%.*s", (int)(n / 2), text);
+		break;
+	case 2:
+		snprintf(out, cap, "%s", text + n / 2);
+		break;
+	case 3:
+		snprintf(out, cap, "%.*s%s", (int)a, text, text + b);
+		break;
+	case 4:
+		snprintf(out, cap, "%.*s\xe9 %c\t%s", (int)a, text, "xyz.-5"[rnd(6)], text + a);
+		break;
+	default:
+		snprintf(out, cap, "%.*s%.*s", (int)b, text, (int)(n - a), text + a);
+		break;
+	}
+}
+
+/* Each input as given, without code or status, and in six variants. */
+static void check_reply(const struct rules *rs, int code, const char *status, const char *text,
+                        size_t *inputs, size_t *ruled)
+{
+	struct classify_input in = {.reply_code = code, .status = status, .text = text};
+	char *buf = malloc(3 * strlen(text) + 32);
+
+	assert_non_null(buf);
+	assert_same_verdict(rs, &in, ruled);
+	in.reply_code = 0;
+	in.status = NULL;
+	assert_same_verdict(rs, &in, ruled);
+	in.reply_code = code;
+	in.status = status;
+	in.text = buf;
+	for (int k = 0; k < 6; k++) {
+		variant(text, k, buf, 3 * strlen(text) + 32);
+		assert_same_verdict(rs, &in, ruled);
+	}
+	*inputs += 8;
+	free(buf);
+}
+
+static void test_sieve_and_plain_loop_agree_on_corpus_replies(void **state)
+{
+	char *buf = fixture_read("rules/corpus-replies.txt", NULL);
+	size_t lines = 0;
+	size_t inputs = 0;
+	size_t ruled = 0;
+
+	for (char *line = strtok(buf, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		char *status;
+		char *text;
+
+		if (line[0] == '#')
+			continue;
+		status = strchr(line, '\t');
+		assert_non_null(status);
+		*status++ = 0;
+		text = strchr(status, '\t');
+		assert_non_null(text);
+		*text++ = 0;
+		check_reply(*state, atoi(line), strcmp(status, "-") ? status : NULL, text, &inputs,
+		            &ruled);
+		lines++;
+	}
+	free(buf);
+	print_message("%zu corpus replies, %zu inputs, %zu classified by a rule\n", lines, inputs,
+	              ruled);
+	assert_true(lines >= 1000);
+	assert_true(ruled >= inputs / 4); /* rules decided often: not a vacuous check */
+}
+
+static void test_sieve_and_plain_loop_agree_on_every_rule_example(void **state)
+{
+	size_t len;
+	char *buf;
+	size_t examples = 0;
+	size_t inputs = 0;
+	size_t ruled = 0;
+	FILE *fp = fopen(RULES_CONF, "rb");
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	len = (size_t)ftell(fp);
+	rewind(fp);
+	buf = malloc(len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, len, fp), len);
+	buf[len] = 0;
+	fclose(fp);
+	for (char *line = strtok(buf, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		struct reply_parts p;
+		char *v = line;
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (strncasecmp(v, "example", 7) != 0 || (v = strchr(v, '=')) == NULL)
+			continue;
+		for (v++; *v == ' ' || *v == '\t'; v++)
+			;
+		split_reply(v, &p);
+		check_reply(*state, p.code, p.status, p.text, &inputs, &ruled);
+		examples++;
+	}
+	free(buf);
+	assert_true(examples >= 300);
+	assert_true(ruled >= inputs / 2);
+}
+
+static void test_rules_without_literals_still_run_in_file_order(void **state)
+{
+	/* (?i) and a backreference: the sieve cannot index them, they always run */
+	static const char buf[] = "[first]\nclass = sender-issue\nreason = first\n"
+	                          "pattern = (?i)blocked\\d\nexample = 550 blocked9\n"
+	                          "[second]\nclass = recipient-policy\nreason = second\n"
+	                          "pattern = blocked\nexample = 550 blocked\n"
+	                          "[third]\nclass = transient\nreason = third\n"
+	                          "pattern = (x)\\1y\nexample = 450 xxy\n";
+	struct rules *rs;
+	char err[512];
+	struct verdict v;
+	struct classify_input in = {.reply_code = 550, .text = "BLOCKED7"};
+	size_t ruled = 0;
+	size_t inputs = 0;
+
+	(void)state;
+	if (rules_load_buf("inline", buf, sizeof(buf) - 1, &rs, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(rules_lint(rs, NULL, NULL), 0);
+	rules_classify(rs, &in, &v);
+	assert_string_equal(v.rule, "first");
+	in.text = "blocked";
+	rules_classify(rs, &in, &v);
+	assert_string_equal(v.rule, "second");
+	in.text = "XXY";
+	rules_classify(rs, &in, &v);
+	assert_string_equal(v.rule, "third");
+	check_reply(rs, 550, "5.7.1", "a blocked1 xxy", &inputs, &ruled);
+	check_reply(rs, 550, "5.7.1", "xxxy blocked", &inputs, &ruled);
+	rules_release(rs);
+}
+
+static void test_more_rules_than_the_stack_holds_classify_the_same(void **state)
+{
+	enum { NRULES = 1100 };
+	size_t cap = NRULES * 128;
+	char *buf = malloc(cap);
+	size_t n = 0;
+	struct rules *rs;
+	char err[512];
+	struct verdict v;
+	struct classify_input in = {.reply_code = 550, .text = "see token1099, token0500 too"};
+	size_t ruled = 0;
+	size_t inputs = 0;
+
+	(void)state;
+	assert_non_null(buf);
+	for (int i = 0; i < NRULES; i++)
+		n += (size_t)snprintf(buf + n, cap - n,
+		                      "[r%04d]\nclass = sender-issue\nreason = r%04d\n"
+		                      "pattern = \\btoken%04d\\b\nexample = 550 token%04d\n",
+		                      i, i, i, i);
+	if (rules_load_buf("many", buf, n, &rs, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	free(buf);
+	assert_int_equal(rules_count(rs), NRULES);
+	rules_classify(rs, &in, &v);
+	assert_string_equal(v.rule, "r0500"); /* first in file order, not first in the text */
+	in.text = "token1099";
+	rules_classify(rs, &in, &v);
+	assert_string_equal(v.rule, "r1099");
+	in.text = "token10990";
+	rules_classify(rs, &in, &v);
+	assert_null(v.rule);
+	check_reply(rs, 550, NULL, "token0000 token1023 token1024 token1099", &inputs, &ruled);
+	assert_true(ruled > 0);
+	rules_release(rs);
+}
+
+/* ------------------------------------------------------------------ */
 /* Limits, lifetime, threads. */
 
 static double now_seconds(void)
@@ -792,6 +1023,8 @@ int main(void)
 	    cmocka_unit_test(test_5_7_1_alone_is_never_guessed),
 	    cmocka_unit_test(test_only_the_first_16_kib_of_a_text_are_matched),
 	    cmocka_unit_test(test_threads_share_one_rule_set),
+	    cmocka_unit_test(test_sieve_and_plain_loop_agree_on_corpus_replies),
+	    cmocka_unit_test(test_sieve_and_plain_loop_agree_on_every_rule_example),
 	};
 	const struct CMUnitTest standalone[] = {
 	    cmocka_unit_test(test_fallback_by_enhanced_status_code),
@@ -809,6 +1042,8 @@ int main(void)
 	    cmocka_unit_test(test_lint_reports_a_shadowed_rule_and_a_dead_example),
 	    cmocka_unit_test(test_catastrophic_pattern_hits_the_match_limit_and_returns),
 	    cmocka_unit_test(test_retained_rule_set_outlives_the_first_release),
+	    cmocka_unit_test(test_rules_without_literals_still_run_in_file_order),
+	    cmocka_unit_test(test_more_rules_than_the_stack_holds_classify_the_same),
 	};
 	int failed = cmocka_run_group_tests_name("rules (shipped rules.conf)", shipped,
 	                                         setup_shipped, teardown_shipped);
