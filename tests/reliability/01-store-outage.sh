@@ -288,7 +288,7 @@ recover deleted
 # acknowledged is lost: the milter must notice that the handle's file has
 # gone and record it again, or tempfail.
 rel_mkdir "$tmp/deleted-old"
-$miltc "unix:$tmp/a.sock" dsnload 6 16 "$fixtures/milter/whitelist.eml" dl "$tmp/deleted-load.ans" 3 \
+$miltc "unix:$tmp/a.sock" dsnload 5 16 "$fixtures/milter/whitelist.eml" dl "$tmp/deleted-load.ans" 2.5 \
 	"$db" "$tmp/deleted-old"
 # (read copies as root: nothing must create root-owned files beside the live ones)
 mkdir "$tmp/deleted-copy"
