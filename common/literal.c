@@ -45,7 +45,7 @@
 #include "literal.h"
 
 /* From this length on a literal is rare enough: prefer fewer strings. */
-#define LIT_GOOD_LEN 8
+#define LIT_GOOD_LEN 12
 /* Literals are cut to this many bytes: longer ones filter no better. */
 #define LIT_KEEP_LEN 16
 /* Windows of a sequence open at once (more only means fewer candidates). */
@@ -152,14 +152,27 @@ static int set_union(struct lit_set *dst, const struct lit_set *src)
 static int set_cross(struct lit_set *out, const struct lit_set *a, const struct lit_set *b)
 {
 	char buf[2 * LITERAL_LEN_MAX];
+	/* with one string on either side the products are distinct: no search */
+	int distinct = a->n == 1 || b->n == 1;
 
 	out->n = 0;
+	if (a->n * b->n > LITERAL_SET_MAX && distinct)
+		return -1;
 	for (int i = 0; i < a->n; i++)
 		for (int j = 0; j < b->n; j++) {
+			size_t n = (size_t)a->len[i] + b->len[j];
+
+			if (n > LITERAL_LEN_MAX)
+				return -1;
 			memcpy(buf, a->s[i], a->len[i]);
 			memcpy(buf + a->len[i], b->s[j], b->len[j]);
-			if (set_add(out, buf, (size_t)a->len[i] + b->len[j]) < 0)
-				return -1;
+			if (!distinct) {
+				if (set_add(out, buf, n) < 0)
+					return -1;
+				continue;
+			}
+			out->len[out->n] = (unsigned char)n;
+			memcpy(out->s[out->n++], buf, n);
 		}
 	return 0;
 }
@@ -694,7 +707,12 @@ static void lit_quantifier(struct lit_parse *lp, long *min, long *max)
 static void seq_consider(struct lit_seq *q, const struct lit_set *cand)
 {
 	struct lit_set *t = &q->trimmed;
+	size_t have = q->best_any ? 0 : set_minlen(&q->best);
+	size_t got = set_minlen(cand);
 
+	/* cut or not, a set whose shortest string is shorter cannot win */
+	if (got < LIT_GOOD_LEN && got < have)
+		return;
 	t->n = 0;
 	for (int i = 0; i < cand->n; i++) {
 		size_t n = cand->len[i] < LIT_KEEP_LEN ? cand->len[i] : LIT_KEEP_LEN;
@@ -735,7 +753,12 @@ static void seq_extend(struct lit_seq *q, const struct lit_set *e)
 		set_copy(&q->open[k++], &q->tmp);
 	}
 	seq_consider(q, e);
-	if (q->nopen < LIT_OPEN_MAX) /* else no window starts here: fewer candidates */
+	/*
+	 * A window starting with a piece that may match nothing ("(the )?")
+	 * is never better than the one starting after it. Past LIT_OPEN_MAX
+	 * no window starts here: fewer candidates, never a wrong one.
+	 */
+	if (set_minlen(e) > 0 && q->nopen < LIT_OPEN_MAX)
 		set_copy(&q->open[q->nopen++], e);
 }
 

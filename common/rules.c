@@ -666,13 +666,13 @@ void rules_fallback(int reply_code, const char *status, struct verdict *out)
  */
 
 /* Append s to the subject, turning each run of white space into one space. */
-static size_t subject_add(char *dst, size_t pos, size_t cap, const char *s)
+static size_t subject_add(char *dst, size_t pos, size_t cap, const char *s, size_t max)
 {
-	for (; *s != 0 && pos < cap; s++) {
-		int space = isspace((unsigned char)*s);
+	for (size_t i = 0; i < max && s[i] != 0 && pos < cap; i++) {
+		int space = isspace((unsigned char)s[i]);
 		if (space && (pos == 0 || dst[pos - 1] == ' '))
 			continue;
-		dst[pos++] = space ? ' ' : *s;
+		dst[pos++] = space ? ' ' : s[i];
 	}
 	return pos;
 }
@@ -680,27 +680,33 @@ static size_t subject_add(char *dst, size_t pos, size_t cap, const char *s)
 /*
  * "<code> <status> <text>" with absent parts left out, white space runs
  * folded, at most RULES_SUBJECT_MAX bytes. The caller frees the result.
+ * No printf: this runs for every result, and the code has 1 to 3 digits.
  */
 static char *subject_build(const struct classify_input *in, size_t *lenp)
 {
 	const char *text = in->text ? in->text : "";
 	size_t cap = strnlen(text, RULES_SUBJECT_MAX) + 32;
+	int code = in->reply_code;
 	char *buf;
 	size_t pos = 0;
 
 	/* calloc: the JIT may read whole words past the end of the subject. */
 	if ((buf = calloc(1, cap + 1)) == NULL)
 		return NULL;
-	if (in->reply_code > 0 && in->reply_code < 1000)
-		pos = (size_t)snprintf(buf, cap, "%d ", in->reply_code);
+	if (code > 0 && code < 1000) {
+		if (code >= 100)
+			buf[pos++] = (char)('0' + code / 100);
+		if (code >= 10)
+			buf[pos++] = (char)('0' + code / 10 % 10);
+		buf[pos++] = (char)('0' + code % 10);
+		buf[pos++] = ' ';
+	}
 	if (in->status != NULL && in->status[0] != 0) {
-		char st[RULES_STATUS_MAX];
-		snprintf(st, sizeof(st), "%s", in->status);
-		pos = subject_add(buf, pos, cap, st);
+		pos = subject_add(buf, pos, cap, in->status, RULES_STATUS_MAX - 1);
 		if (pos < cap && pos > 0 && buf[pos - 1] != ' ')
 			buf[pos++] = ' ';
 	}
-	pos = subject_add(buf, pos, cap, text);
+	pos = subject_add(buf, pos, cap, text, SIZE_MAX);
 	while (pos > 0 && buf[pos - 1] == ' ')
 		pos--;
 	buf[pos] = 0;

@@ -18,9 +18,10 @@
  *	of the state are marked, then those of the next state with literals
  *	on the failure chain (link[]), and so on.
  *
- * Memory: states are at most one per literal byte plus the root; the
- *	table is states x classes x 4 bytes, kept under SIEVE_TABLE_MAX by
- *	leaving the last rules without literals when needed.
+ * Memory: states are at most one per literal byte plus the root, and at
+ *	most SIEVE_STATES_MAX (so a transition fits in 16 bits with SV_HIT):
+ *	the table is states x classes x 2 bytes. Rules whose literals would
+ *	not fit get none.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@
 #include "literal.h"
 #include "sieve.h"
 
-#define SV_HIT 0x80000000u /* in a transition: the target state has hits */
+#define SV_HIT 0x8000u /* in a transition: the target state has hits */
 
 struct sieve {
 	size_t nrules;
@@ -40,7 +41,7 @@ struct sieve {
 	unsigned char cls[256]; /* byte -> class */
 	size_t nclasses;
 	size_t nstates;
-	uint32_t *delta; /* nstates rows of nclasses: target state | SV_HIT */
+	uint16_t *delta; /* nstates rows of nclasses: target state | SV_HIT */
 	uint32_t *first; /* nstates + 1: hits of state s are hit[first[s] .. first[s + 1]) */
 	uint32_t *hit;   /* rule numbers */
 	uint32_t *link;  /* next state on the failure chain with hits of its own, 0: none */
@@ -87,13 +88,12 @@ static void sv_classes(struct sieve *sv, const struct sv_build *b)
 }
 
 /*
- * Keep the table under SIEVE_TABLE_MAX: count states (at most one per
- * literal byte) rule by rule, and leave the rules past the budget without
- * literals. Returns the bound on states.
+ * Keep to SIEVE_STATES_MAX states: count them (at most one per literal
+ * byte) rule by rule, and from the first rule that does not fit on, leave
+ * rules without literals. Returns the bound on states.
  */
 static size_t sv_budget(struct sieve *sv, struct sv_build *b)
 {
-	size_t row = sv->nclasses * sizeof(uint32_t);
 	size_t states = 1;
 	int full = 0;
 
@@ -104,7 +104,7 @@ static size_t sv_budget(struct sieve *sv, struct sv_build *b)
 			continue;
 		for (size_t k = 0; k < b->lists[i].n; k++)
 			bytes += b->lists[i].lit[k].len;
-		if (full || states + bytes > SIEVE_TABLE_MAX / row) {
+		if (full || states + bytes > SIEVE_STATES_MAX) {
 			full = 1;
 			sv_always(sv, b, i);
 			continue;
@@ -121,10 +121,10 @@ static uint32_t sv_insert(struct sieve *sv, const struct literal *l)
 	uint32_t s = 0;
 
 	for (size_t j = 0; j < l->len; j++) {
-		uint32_t *e = &sv->delta[s * sv->nclasses + sv->cls[(unsigned char)l->s[j]]];
+		uint16_t *e = &sv->delta[s * sv->nclasses + sv->cls[(unsigned char)l->s[j]]];
 
 		if (*e == 0) /* no edge yet: the root is never a target in the trie */
-			*e = (uint32_t)sv->nstates++;
+			*e = (uint16_t)sv->nstates++;
 		s = *e;
 	}
 	return s;
@@ -135,7 +135,7 @@ static int sv_trie(struct sieve *sv, struct sv_build *b, size_t max_states)
 {
 	size_t nlit = 0;
 
-	sv->delta = calloc(max_states * sv->nclasses, sizeof(uint32_t));
+	sv->delta = calloc(max_states * sv->nclasses, sizeof(*sv->delta));
 	b->end_state = malloc((sv->nliterals + 1) * sizeof(uint32_t));
 	if (sv->delta == NULL || b->end_state == NULL)
 		return -1;
@@ -185,7 +185,7 @@ static void sv_link(struct sieve *sv, struct sv_build *b)
 
 	sv->link[0] = 0;
 	for (size_t c = 0; c < nc; c++) {
-		uint32_t t = sv->delta[c];
+		uint16_t t = sv->delta[c];
 
 		if (t != 0) {
 			b->fail[t] = 0;
@@ -195,8 +195,8 @@ static void sv_link(struct sieve *sv, struct sv_build *b)
 	while (head < tail) {
 		uint32_t s = b->queue[head++];
 		uint32_t f = b->fail[s];
-		uint32_t *row = &sv->delta[s * nc];
-		const uint32_t *frow = &sv->delta[f * nc];
+		uint16_t *row = &sv->delta[s * nc];
+		const uint16_t *frow = &sv->delta[f * nc];
 
 		sv->link[s] = sv_has_own(sv, f) ? f : sv->link[f];
 		for (size_t c = 0; c < nc; c++) {
@@ -216,24 +216,24 @@ static void sv_flag(struct sieve *sv)
 	size_t n = sv->nstates * sv->nclasses;
 
 	for (size_t k = 0; k < n; k++) {
-		uint32_t t = sv->delta[k];
+		uint16_t t = sv->delta[k];
 
 		if (sv_has_own(sv, t) || sv->link[t] != 0)
-			sv->delta[k] = t | SV_HIT;
+			sv->delta[k] = (uint16_t)(t | SV_HIT);
 	}
 }
 
 static int sv_automaton(struct sieve *sv, struct sv_build *b)
 {
 	size_t max_states;
-	uint32_t *fewer;
+	uint16_t *fewer;
 
 	sv_classes(sv, b);
 	max_states = sv_budget(sv, b);
 	if (sv_trie(sv, b, max_states) < 0)
 		return -1;
 	/* literals share prefixes: give back the rows no state uses */
-	fewer = realloc(sv->delta, sv->nstates * sv->nclasses * sizeof(uint32_t));
+	fewer = realloc(sv->delta, sv->nstates * sv->nclasses * sizeof(*sv->delta));
 	if (fewer != NULL)
 		sv->delta = fewer;
 	b->fail = malloc(sv->nstates * sizeof(uint32_t));
@@ -319,8 +319,8 @@ void sieve_stats(const struct sieve *sv, struct sieve_stats *st)
 	st->literals = sv->nliterals;
 	st->states = sv->nstates;
 	st->bytes = sizeof(*sv) + sv->nwords * sizeof(uint64_t) +
-	            sv->nstates * (sv->nclasses + 2) * sizeof(uint32_t) +
-	            (sv->nliterals + 2) * sizeof(uint32_t);
+	            sv->nstates * sv->nclasses * sizeof(*sv->delta) +
+	            sv->nstates * 2 * sizeof(uint32_t) + (sv->nliterals + 2) * sizeof(uint32_t);
 }
 
 /* The rules whose literals end at state s, directly or on its failure chain. */
@@ -334,7 +334,7 @@ static void sv_mark(const struct sieve *sv, uint32_t s, uint64_t *cand)
 void sieve_scan(const struct sieve *sv, const char *text, size_t len, uint64_t *cand)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	const uint32_t *delta = sv->delta;
+	const uint16_t *delta = sv->delta;
 	const unsigned char *cls = sv->cls;
 	size_t nc = sv->nclasses; /* locals: stores into cand could alias the fields */
 	uint32_t s = 0;
@@ -343,7 +343,7 @@ void sieve_scan(const struct sieve *sv, const char *text, size_t len, uint64_t *
 	for (size_t i = 0; i < len; i++) {
 		uint32_t t = delta[s * nc + cls[p[i]]];
 
-		s = t & ~SV_HIT;
+		s = t & (SV_HIT - 1);
 		if (t & SV_HIT)
 			sv_mark(sv, s, cand);
 	}

@@ -26,11 +26,12 @@
  *	every rule.
  *
  * Bounds: the automaton is built once per rule set and never changes,
- *	so one sieve may be scanned by any number of threads. Its
- *	transition table is kept under SIEVE_TABLE_MAX bytes: when the
- *	literals of all rules would need more, the rules that come last get
- *	no literals and are always run (slower, never wrong). Scanning
- *	allocates nothing and takes time linear in the text.
+ *	so one sieve may be scanned by any number of threads. It has at most
+ *	SIEVE_STATES_MAX states (about one per literal byte; the shipped
+ *	rules need a quarter): when the literals of all rules would need
+ *	more, the rules that come last get none and are always run (slower,
+ *	never wrong). Scanning allocates nothing and takes time linear in
+ *	the text.
  *
  * Diagnostics: sieve_build() fails only when memory runs out; it then
  *	returns -1 with a message in err.
@@ -41,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIEVE_TABLE_MAX (16 * 1024 * 1024) /* bytes of transitions */
+#define SIEVE_STATES_MAX 32767 /* automaton states: transitions are 16 bits */
 
 struct sieve;
 
