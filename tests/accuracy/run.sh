@@ -27,6 +27,12 @@ corpus=${SISIMAI_CORPUS:-$top/../shared/corpus/sisimai}
 
 if [ ! -f "$corpus/sisimai_labels.tsv" ]; then
 	echo "run.sh: no Sisimai corpus at $corpus (set SISIMAI_CORPUS)" >&2
+	# Outside CI (a clone without shared/ beside it) say so and skip; in CI
+	# the corpus is always there, so its absence is a failure, not a skip.
+	if [ "${CI:-}" != true ] && [ "${1:-}" = --check ]; then
+		echo "SKIP accuracy check: no corpus (CI=true makes this a failure)"
+		exit 0
+	fi
 	exit 2
 fi
 if [ ! -x "$build/bouncetag" ]; then
