@@ -28,7 +28,7 @@ db=$tmp/store/bt.db
 rel_conf m "$db"
 rel_start m || exit 1
 now=$(date +%s)
-rel_as_owner sqlite3 "$db" "WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM n
+rel_as_owner sqlite3 -cmd '.timeout 10000' "$db" "WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM n
 	WHERE x < 9999) INSERT INTO suppressions (recipient, domain, tag, class, reason,
 	first_seen, last_seen, hits, expires) SELECT printf('s%08d@bench.example', x),
 	'bench.example', 'requires-whitelist', 'recipient-policy', 'requires-whitelist',

@@ -145,18 +145,22 @@ rel_conf() {
 }
 
 # rel_start NAME [WRAPPER...]: start the milter of $tmp/NAME.conf (its log
-# appends to $tmp/NAME.log), wait for its socket; pid in $rel_pid and in
+# appends to $tmp/NAME.log), wait until it is up; pid in $rel_pid and in
 # the variable pid_NAME.
 rel_start() {
 	rel_inst=$1
 	shift
 	rm -f "$tmp/$rel_inst.sock"
+	rel_started=$(grep -c ': started: ' "$tmp/$rel_inst.log" 2> /dev/null)
 	"$@" "$build/bouncetag-milter" -f -c "$tmp/$rel_inst.conf" 2>> "$tmp/$rel_inst.log" &
 	rel_pid=$!
 	rel_pids="$rel_pids $rel_pid"
 	eval "pid_$rel_inst=$rel_pid"
 	rel_i=0
-	while [ ! -S "$tmp/$rel_inst.sock" ]; do
+	# the socket, then "started" (logged once the store has been opened,
+	# and so created, at start: a test may write to it from then on)
+	while [ ! -S "$tmp/$rel_inst.sock" ] ||
+		[ "$(grep -c ': started: ' "$tmp/$rel_inst.log")" -le "${rel_started:-0}" ]; do
 		rel_i=$((rel_i + 1))
 		if [ $rel_i -gt 300 ] || ! kill -0 "$rel_pid" 2>/dev/null; then
 			echo "milter $rel_inst did not start:" >&2
