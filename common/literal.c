@@ -88,6 +88,7 @@ struct lit_seq {
 	int exact;            /* every piece so far was exact (and whole fits) */
 	struct lit_set open[LIT_OPEN_MAX];
 	int nopen;
+	int in_word; /* the last piece was a letter or digit alone */
 	struct lit_set best;
 	int best_any;
 	struct lit_set tmp;     /* seq_extend()'s product */
@@ -733,6 +734,7 @@ static void seq_consider(struct lit_seq *q, const struct lit_set *cand)
 static void seq_extend(struct lit_seq *q, const struct lit_set *e)
 {
 	int k = 0;
+	int in_word;
 
 	if (q->exact) {
 		if (set_cross(&q->tmp, &q->whole, e) == 0)
@@ -754,12 +756,16 @@ static void seq_extend(struct lit_seq *q, const struct lit_set *e)
 	}
 	seq_consider(q, e);
 	/*
-	 * A window starting with a piece that may match nothing ("(the )?")
-	 * is never better than the one starting after it. Past LIT_OPEN_MAX
-	 * no window starts here: fewer candidates, never a wrong one.
+	 * Windows start where a word can: not at a letter that follows a
+	 * letter ("ailbox" is never better than "mailbox", and skipping them
+	 * keeps the work small), not at a piece that may match nothing
+	 * ("(the )?list" is never better than "list"). Past LIT_OPEN_MAX no
+	 * window starts either: fewer candidates, never a wrong one.
 	 */
-	if (set_minlen(e) > 0 && q->nopen < LIT_OPEN_MAX)
+	in_word = e->n == 1 && e->len[0] == 1 && is_alnum((unsigned char)e->s[0][0]);
+	if (set_minlen(e) > 0 && !(in_word && q->in_word) && q->nopen < LIT_OPEN_MAX)
 		set_copy(&q->open[q->nopen++], e);
+	q->in_word = in_word;
 }
 
 /* A piece that is not exact: what came before and what follows are apart. */
@@ -767,6 +773,7 @@ static void seq_cut(struct lit_seq *q)
 {
 	q->nopen = 0;
 	q->exact = 0;
+	q->in_word = 0;
 }
 
 /* Append piece x repeated min to max (-1: unbounded) times. */
@@ -816,6 +823,7 @@ static void lit_sequence(struct lit_parse *lp, struct lit_info *out)
 	set_one(&q->whole, "", 0);
 	q->exact = 1;
 	q->nopen = 0;
+	q->in_word = 0;
 	q->best.n = 0;
 	q->best_any = 1;
 	while (lp->pos < lp->len && lp->p[lp->pos] != '|' && lp->p[lp->pos] != ')') {
