@@ -189,7 +189,11 @@ static size_t set_minlen(const struct lit_set *s)
 	return m;
 }
 
-/* Whether a is a better required set than b (b_any: b requires nothing). */
+/*
+ * Whether a is a better required set than b (b_any: b requires nothing).
+ * A longer shortest string is rarer in a text, up to LIT_GOOD_LEN bytes;
+ * beyond that (and between equals) fewer strings are better, then longer.
+ */
 static int set_better(const struct lit_set *a, const struct lit_set *b, int b_any)
 {
 	size_t la = set_minlen(a);
@@ -373,10 +377,9 @@ static void lit_escape(struct lit_parse *lp, struct lit_info *x)
 		info_byte(x, v);
 	else if (strchr("bBAzZG", e) != NULL)
 		info_empty(x);
-	else if (strchr("dDwWsShHvVRXC", e) != NULL)
-		info_unknown(x);
-	else if (e == 'N' && (lp->pos >= lp->len || lp->p[lp->pos] != '{'))
-		info_unknown(x);
+	else if (strchr("dDwWsShHvVRXC", e) != NULL ||
+	         (e == 'N' && (lp->pos >= lp->len || lp->p[lp->pos] != '{')))
+		info_unknown(x); /* \N is any byte but newline; \N{...} is a name */
 	else
 		lp->bail = 1; /* \1 \g \k \K \p \Q \E \c \o \0 \N{...} and the rest */
 }

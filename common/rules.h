@@ -65,7 +65,7 @@ struct verdict {
 int rules_load(const char *path, struct rules **out, char *err, size_t errlen);
 /* Same, from memory; name is used in diagnostics in place of a path. */
 int rules_load_buf(const char *name, const char *buf, size_t len, struct rules **out, char *err,
-                   size_t errlen);
+		   size_t errlen);
 void rules_retain(struct rules *rs);
 void rules_release(struct rules *rs);
 size_t rules_count(const struct rules *rs);
@@ -73,8 +73,8 @@ size_t rules_count(const struct rules *rs);
 void rules_classify(const struct rules *rs, const struct classify_input *in, struct verdict *out);
 /*
  * The same verdict, found the slow way: every rule in file order, without
- * the literal prefilter that lets rules_classify() skip rules that cannot
- * match. The reference the prefilter is tested against; not for callers.
+ * the rule sieve (sieve.h) that lets rules_classify() skip rules that
+ * cannot match. The reference the sieve is tested against; not for callers.
  */
 void rules_classify_unfiltered(const struct rules *rs, const struct classify_input *in,
                                struct verdict *out);
@@ -84,7 +84,7 @@ void rules_fallback(int reply_code, const char *status, struct verdict *out);
 /*
  * Lint: every example of every rule must be classified by that rule when
  * run through the whole set (so an earlier rule that takes it shadows the
- * later one). Each example is also classified without the prefilter; a
+ * later one). Each example is also classified without the sieve; a
  * different verdict is reported too (it would be a bug in bouncetag, not
  * in the rules). report() is called once per problem with the file, line
  * and a message; the return value is the number of problems.
