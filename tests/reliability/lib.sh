@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2034 # it sets variables for the scripts that source it
 # lib.sh - helpers shared by the reliability tests (sourced, not run).
 #
 # A test script does:
@@ -20,7 +21,6 @@
 # REL_KEEP=1 keeps $tmp (configs, logs, databases) for a look afterwards.
 
 set -u
-# shellcheck disable=SC2034 # variables for the scripts that source this file
 rel_here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$rel_here/../.." && pwd)
 fixtures=$top/tests/fixtures
