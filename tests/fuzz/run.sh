@@ -23,7 +23,7 @@
 # maildir/bsd directory; skipped when absent), FUZZ_FLAGS (extra libFuzzer
 # flags), FUZZ_LENIENT (names of invariants to skip, for findings that
 # are reported and not fixed yet: reply-space, scan-rcpts-max,
-# scan-unnamed; see
+# scan-ses; see
 # fuzz_util.h). Exit status: 0 when no target found anything, 1 when one did,
 # 2 on a build or usage error.
 set -u
