@@ -49,7 +49,7 @@
 /* Literals are cut to this many bytes: longer ones filter no better. */
 #define LIT_KEEP_LEN 16
 /* Windows of a sequence open at once (more only means fewer candidates). */
-#define LIT_OPEN_MAX 24
+#define LIT_OPEN_MAX 16
 /* A class of more bytes than this gives no literal (it would multiply runs). */
 #define LIT_CLASS_MAX 8
 /* Digits of a {n,m} bound: PCRE2 allows at most 65535. */

@@ -39,7 +39,7 @@
 #include <stddef.h>
 
 #define LITERAL_LEN_MAX 32   /* bytes in one literal */
-#define LITERAL_SET_MAX 64   /* strings tracked for one piece of a pattern */
+#define LITERAL_SET_MAX 128  /* strings tracked for one piece of a pattern */
 #define LITERAL_LIST_MAX 512 /* literals of one pattern */
 #define LITERAL_NEST_MAX 32  /* nested groups */
 
