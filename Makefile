@@ -2,7 +2,9 @@
 #
 #   make                 build build/bouncetag-milter and build/bouncetag
 #   make check           unit tests, rules lint, milter scenarios (real daemon, miltertest)
-#   make check-san       the same under ASan + UBSan (clang), in build/san
+#   make check-san       unit, CLI and milter suites under ASan + UBSan (clang), in build/san
+#   make soak            the reliability suite's long mode (minutes of 200-connection load)
+#   make check-valgrind  the milter scenarios with the milter under valgrind
 #   make run             run the milter in the foreground on ./run (SQLite, local socket)
 #   make install         PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR=
 #   make e2e             real Postfix end to end (tests/e2e/run.sh; needs root)
@@ -60,7 +62,8 @@ LIB        = $(BUILD)/libbouncetag.a
 MILTER     = $(BUILD)/bouncetag-milter
 CLI        = $(BUILD)/bouncetag
 
-.PHONY: all check check-unit check-rules check-cli check-milter check-accuracy check-san run install lint format clean \
+.PHONY: all check check-unit check-rules check-cli check-milter check-accuracy \
+	check-reliability soak check-valgrind check-san run install lint format clean \
 	e2e demo accuracy bench fuzz
 
 all: $(MILTER) $(CLI)
@@ -86,7 +89,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 
 -include $(COMMON_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
 
-check: check-unit check-rules check-cli check-milter check-accuracy
+check: check-unit check-rules check-cli check-milter check-accuracy check-reliability
 
 check-unit: $(TEST_BIN)
 	@fail=0; for t in $(TEST_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
@@ -104,8 +107,20 @@ check-accuracy: $(CLI)
 check-milter: $(MILTER) $(CLI)
 	tests/milter/run.sh $(BUILD)
 
+# the unit, CLI and milter suites again under ASan + UBSan (clang), in build/san
 check-san:
-	$(MAKE) SANITIZE=1 check
+	$(MAKE) SANITIZE=1 check-unit check-rules check-cli check-milter
+
+# store outages, kill -9 during learning, 200-connection load, hostile input
+check-reliability: $(MILTER) $(CLI)
+	tests/reliability/run.sh $(BUILD) quick
+
+soak: $(MILTER) $(CLI)
+	tests/reliability/run.sh $(BUILD) soak
+
+# the milter scenarios with the milter under valgrind (no errors, no definite leaks)
+check-valgrind: $(MILTER) $(CLI)
+	tests/reliability/run.sh $(BUILD) valgrind
 
 run: all
 	tools/run-local.sh $(BUILD)

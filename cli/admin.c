@@ -40,6 +40,7 @@ int cmd_release(struct cli *c, int argc, char **argv)
 	struct store *st;
 	int opt, rc;
 
+	argv = cli_shield_addresses(&argc, argv);
 	while ((opt = cli_getopt(c, argc, argv, "w:b:c:", opts, NULL)) != -1) {
 		if (opt == 'w')
 			why = optarg;
@@ -86,6 +87,7 @@ int cmd_add(struct cli *c, int argc, char **argv)
 	time_t now = time(NULL);
 	int opt, rc;
 
+	argv = cli_shield_addresses(&argc, argv);
 	while ((opt = cli_getopt(c, argc, argv, "t:k:r:f:b:c:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 't':

@@ -34,6 +34,15 @@ int cli_store(struct cli *c, int flags, struct store **out);
 int cli_parse_since(const char *s, time_t now, time_t *out);
 /* Print usage of a verb and return EXIT_USAGE. */
 int cli_usage(const char *verb);
+/*
+ * Addresses may begin with '-' ("-dash@example.com" is valid and was seen
+ * in the wild), which getopt would take for options. For verbs that take
+ * an address: returns argv reordered so that every argument containing '@'
+ * that begins with a single '-' and is not the value of the option before
+ * it comes after a "--" (a new array that lives until exit; argv itself
+ * when nothing moves or the user wrote "--").
+ */
+char **cli_shield_addresses(int *argc, char **argv);
 /* Parse a verb's options; handles --config/-c for every verb. */
 struct option;
 int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,

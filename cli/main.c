@@ -118,6 +118,51 @@ int cli_parse_since(const char *s, time_t now, time_t *out)
 	return 0;
 }
 
+/* Options of the address verbs that take a value: what follows them is that value. */
+static int cli_takes_value(const char *opt)
+{
+	static const char *const names[] = {"--why", "--by", "--tag", "--class", "--reason",
+					    "--for", "--config", "-c", "-w", "-b", "-t", "-k",
+					    "-r", "-f", NULL};
+
+	for (size_t i = 0; names[i]; i++)
+		if (strcmp(opt, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int cli_dash_address(char **argv, int i)
+{
+	const char *a = argv[i];
+
+	return a[0] == '-' && a[1] != '-' && strchr(a, '@') != NULL &&
+	       !(i > 1 && cli_takes_value(argv[i - 1]));
+}
+
+char **cli_shield_addresses(int *argc, char **argv)
+{
+	char **out;
+	int n = 0, moved = 0;
+
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return argv; /* the user separated options and arguments already */
+		moved += cli_dash_address(argv, i);
+	}
+	if (moved == 0 || (out = calloc((size_t)*argc + 2, sizeof(*out))) == NULL)
+		return argv;
+	out[n++] = argv[0];
+	for (int i = 1; i < *argc; i++) /* options and their values first, in order */
+		if (!cli_dash_address(argv, i))
+			out[n++] = argv[i];
+	out[n++] = "--";
+	for (int i = 1; i < *argc; i++)
+		if (cli_dash_address(argv, i))
+			out[n++] = argv[i];
+	*argc = n;
+	return out;
+}
+
 int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts, int *idx)
 {

@@ -281,6 +281,7 @@ static int addr_args(struct cli *c, int argc, char **argv, const char *verb, int
 	};
 	int opt;
 
+	argv = cli_shield_addresses(&argc, argv);
 	while ((opt = cli_getopt(c, argc, argv, "jc:", opts, NULL)) != -1) {
 		if (opt != 'j')
 			return cli_usage(verb);

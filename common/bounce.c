@@ -184,6 +184,7 @@ int bounce_analyse(const char *data, size_t len, const struct rules *rs,
 	if (mail_parse(data, len, lim, &m, err, errlen) < 0)
 		return -1;
 	out->truncated = m->truncated;
+	out->limited = m->limited;
 	n = bounce_report(m, &rep, &scanned);
 	mail_free(m);
 	if (n <= 0) {
@@ -192,6 +193,7 @@ int bounce_analyse(const char *data, size_t len, const struct rules *rs,
 		return n;
 	}
 	bounce_take_report(out, &rep);
+	out->limited |= rep.limited;
 	out->is_report = !scanned;
 	out->scanned = scanned;
 	out->results = calloc(rep.nrcpts, sizeof(*out->results));

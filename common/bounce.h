@@ -72,6 +72,7 @@ struct bounce {
 	int is_report; /* a delivery-status part was found */
 	int scanned;   /* no such part: results were read from the text (scan.h) */
 	int truncated; /* the input was larger than the limits allow */
+	int limited;   /* parts, nesting or report blocks beyond the limits were not read */
 	char *reporting_mta;
 	char *queue_id;
 	char *envelope_id;

@@ -379,11 +379,14 @@ static int dsn_read_fields(const char *text, size_t len, const struct mail_part 
 	struct dsn_ctx ctx;
 	struct mail_block *blocks;
 	size_t nblocks;
+	struct mail_limits lim = mail_limits_default;
 
-	if (mail_parse_blocks(text, len, NULL, &blocks, &nblocks) < 0)
+	lim.max_parts = DSN_BLOCKS_MAX; /* here: blocks, one per recipient */
+	if (mail_parse_blocks(text, len, &lim, &blocks, &nblocks) < 0)
 		return -1;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.rep = out;
+	out->limited = nblocks >= DSN_BLOCKS_MAX;
 	for (size_t b = 0; b < nblocks; b++) {
 		for (size_t i = 0; i < blocks[b].nfields; i++)
 			field_take(&ctx, &blocks[b].fields[i]);

@@ -57,7 +57,11 @@ struct dsn_report {
 	char *orig_subject;
 	struct dsn_rcpt *rcpts;
 	size_t nrcpts;
+	int limited; /* more than DSN_BLOCKS_MAX blocks: the rest was not read */
 };
+
+/* Blocks of one report read at most (a 10,000-recipient DSN is real). */
+#define DSN_BLOCKS_MAX 20000
 
 int dsn_parse(const struct mail *m, struct dsn_report *out);
 /*

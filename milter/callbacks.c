@@ -374,7 +374,7 @@ static sfsistat eom_learn(SMFICTX *ctx, struct conn *c)
 
 	if (!m->reading || m->len == 0)
 		return SMFIS_CONTINUE;
-	lo = learn_message(c->snap, m->buf, m->len, trusted, queue_id(ctx));
+	lo = learn_message(c->snap, m->buf, m->len, m->overflow, trusted, queue_id(ctx));
 	if (lo == LEARN_STORE_FAILED && trusted) {
 		msg_error("%s: DSN tempfailed so that Postfix retries it", queue_id(ctx));
 		smfi_setreply(ctx, "451", "4.3.0", "bouncetag: result store unavailable");

@@ -94,22 +94,46 @@ static enum learn_outcome learn_store(const struct snapshot *snap, struct store_
 			break;
 		}
 	}
-	if ((h = pool_acquire(snap->cf->database, err, sizeof(err))) == NULL) {
-		msg_error("%s: cannot open the store: %s", queue_id, err);
-		free(oc);
-		return LEARN_STORE_FAILED;
-	}
-	learn_correlate(snap->cf, h->st, evs, n, queue_id);
-	pool_write_begin();
-	rc = store_record(h->st, evs, n, &snap->cf->policy, oc);
-	pool_write_end();
-	if (rc != STORE_OK) {
-		msg_error("%s: cannot record %zu results: %s", queue_id, n, store_error(h->st));
+	/*
+	 * The database file can be deleted or replaced between taking a handle
+	 * and committing (pool.c checks only when it hands one out): a commit
+	 * into a file that is gone is no result at all. So look again after
+	 * the commit, and record once more through a fresh handle (the dedup
+	 * keys keep that exact); when even that fails, tempfail.
+	 */
+	for (int attempt = 0;; attempt++) {
+		int moved;
+
+		if ((h = pool_acquire(snap->cf->database, err, sizeof(err))) == NULL) {
+			msg_error("%s: cannot open the store: %s", queue_id, err);
+			free(oc);
+			return LEARN_STORE_FAILED;
+		}
+		learn_correlate(snap->cf, h->st, evs, n, queue_id);
+		pool_write_begin();
+		rc = store_record(h->st, evs, n, &snap->cf->policy, oc);
+		moved = rc == STORE_OK && store_moved(h->st);
+		pool_write_end();
+		if (rc != STORE_OK) {
+			msg_error("%s: cannot record %zu results: %s", queue_id, n,
+				  store_error(h->st));
+			pool_release(h, 0);
+			free(oc);
+			return LEARN_STORE_FAILED;
+		}
+		if (!moved) {
+			pool_release(h, 1);
+			break;
+		}
 		pool_release(h, 0);
-		free(oc);
-		return LEARN_STORE_FAILED;
+		if (attempt == 1) {
+			msg_error("%s: the database file keeps being replaced: tempfail", queue_id);
+			free(oc);
+			return LEARN_STORE_FAILED;
+		}
+		msg_warn("%s: the database file was replaced while recording: recording again",
+			 queue_id);
 	}
-	pool_release(h, 1);
 	for (size_t i = 0; i < n; i++) {
 		const struct bounce_result *r = which[i];
 
@@ -124,7 +148,7 @@ static enum learn_outcome learn_store(const struct snapshot *snap, struct store_
 }
 
 enum learn_outcome learn_message(const struct snapshot *snap, const char *buf, size_t len,
-				 int trusted, const char *queue_id)
+				 int cut, int trusted, const char *queue_id)
 {
 	struct mail_limits lim = mail_limits_default;
 	struct bounce b;
@@ -143,6 +167,13 @@ enum learn_outcome learn_message(const struct snapshot *snap, const char *buf, s
 		msg_error("%s: cannot read the message: %s", queue_id, err);
 		return trusted ? LEARN_STORE_FAILED : LEARN_NOTHING;
 	}
+	/* Say where hostile or huge input was cut: what fits is still learned. */
+	if (cut || b.truncated)
+		msg_warn("%s: message larger than MaxMessageSize (%zu bytes): read the first %zu "
+			 "bytes only", queue_id, snap->cf->max_message_size, len);
+	if (b.limited)
+		msg_warn("%s: message beyond the parser's limits (MIME parts, nesting or report "
+			 "blocks): read what fits, %zu recipient(s)", queue_id, b.nresults);
 	if (b.nresults == 0)
 		goto done;
 	evs = calloc(b.nresults, sizeof(*evs));
@@ -190,9 +221,6 @@ enum learn_outcome learn_message(const struct snapshot *snap, const char *buf, s
 	}
 	if (n > 0)
 		out = learn_store(snap, evs, which, n, queue_id);
-	if (b.truncated)
-		msg_warn("%s: message larger than MaxMessageSize; read the first %zu bytes", queue_id,
-			 lim.max_bytes);
 done:
 	for (size_t i = 0; keys && i < n; i++)
 		free(keys[i]);

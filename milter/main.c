@@ -41,6 +41,8 @@
 #define BT_VERSION "dev"
 #endif
 
+#define MILTER_DATA_MAX (1024 * 1024) /* largest milter command accepted, bytes */
+
 static const char *config_path = BT_DEFAULT_CONFIG;
 static char *snap_socket; /* the socket bound at start, removed at a clean stop */
 
@@ -87,6 +89,13 @@ static int setup_socket(const struct config *cf)
 		msg_error("bad Socket %s", cf->socket);
 		return -1;
 	}
+	/*
+	 * libmilter drops the connection on a command over 64 KiB, and Postfix
+	 * sends a header of up to header_size_limit (100 KiB by default) as one
+	 * command: it would then tempfail that message on every retry. 1 MiB
+	 * covers any sane header_size_limit; bodies still come in 64 KiB chunks.
+	 */
+	smfi_setmaxdatasize(MILTER_DATA_MAX);
 	if (smfi_register(callbacks_desc) != MI_SUCCESS) {
 		msg_error("smfi_register failed");
 		return -1;

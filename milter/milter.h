@@ -82,7 +82,8 @@ enum learn_outcome {
 	LEARN_STORE_FAILED /* results could not be stored: tempfail a trusted DSN */
 };
 
+/* cut: the buffer stopped at MaxMessageSize. */
 enum learn_outcome learn_message(const struct snapshot *snap, const char *buf, size_t len,
-				 int trusted, const char *queue_id);
+				 int cut, int trusted, const char *queue_id);
 
 #endif

@@ -132,6 +132,16 @@ else
 	bad hostile-address "$out"
 fi
 
+# 7b. an address that begins with '-' is an address, not an option
+"$bt" add -dash@evil.example --tag manual > /dev/null 2>&1
+"$bt" release -dash@evil.example --why 'asked us to' > "$tmp/o" 2>&1; rc=$?
+out=$("$bt" check --json -- -dash@evil.example)
+if [ $rc -eq 0 ] && echo "$out" | grep -q '"recipient":"-dash@evil.example","suppressed":false'; then
+	ok dash-address
+else
+	bad dash-address "release: $rc $(cat "$tmp/o"); check: $out"
+fi
+
 # 8. stats and export
 out=$("$bt" stats --json)
 if echo "$out" | python3 -c 'import json,sys; o=json.load(sys.stdin); assert o["active"]["recipient-invalid"]==1' 2>/dev/null; then
@@ -139,7 +149,7 @@ if echo "$out" | python3 -c 'import json,sys; o=json.load(sys.stdin); assert o["
 else
 	bad stats-json "$out"
 fi
-if [ "$("$bt" export | wc -l)" -eq 3 ]; then ok export-all-rows; else bad export-all-rows "$("$bt" export)"; fi
+if [ "$("$bt" export | wc -l)" -eq 4 ]; then ok export-all-rows; else bad export-all-rows "$("$bt" export)"; fi
 
 # 9. a bad config names file and line
 printf 'Database %s/bt.db\nFrobnicate yes\n' "$tmp" > "$tmp/bad.conf"
