@@ -149,12 +149,18 @@ static int set_union(struct lit_set *dst, const struct lit_set *src)
 	return 0;
 }
 
-/* out = every string of a followed by every string of b; -1 when too big. */
-static int set_cross(struct lit_set *out, const struct lit_set *a, const struct lit_set *b)
+/*
+ * out = every string of a followed by every string of b, each cut to its
+ * first max bytes (LITERAL_LEN_MAX: none may be cut, -1 instead, as an
+ * exact set must not be; LIT_KEEP_LEN for a window, whose candidates are
+ * cut there anyway). -1 when there are too many.
+ */
+static int set_cross(struct lit_set *out, const struct lit_set *a, const struct lit_set *b,
+                     size_t max)
 {
 	char buf[2 * LITERAL_LEN_MAX];
-	/* with one string on either side the products are distinct: no search */
-	int distinct = a->n == 1 || b->n == 1;
+	/* with one string on either side, and none cut, products are distinct */
+	int distinct = (a->n == 1 || b->n == 1) && max == LITERAL_LEN_MAX;
 
 	out->n = 0;
 	if (a->n * b->n > LITERAL_SET_MAX && distinct)
@@ -163,12 +169,12 @@ static int set_cross(struct lit_set *out, const struct lit_set *a, const struct 
 		for (int j = 0; j < b->n; j++) {
 			size_t n = (size_t)a->len[i] + b->len[j];
 
-			if (n > LITERAL_LEN_MAX)
+			if (n > max && max == LITERAL_LEN_MAX)
 				return -1;
 			memcpy(buf, a->s[i], a->len[i]);
 			memcpy(buf + a->len[i], b->s[j], b->len[j]);
 			if (!distinct) {
-				if (set_add(out, buf, n) < 0)
+				if (set_add(out, buf, n < max ? n : max) < 0)
 					return -1;
 				continue;
 			}
@@ -740,13 +746,13 @@ static void seq_extend(struct lit_seq *q, const struct lit_set *e)
 	int in_word;
 
 	if (q->exact) {
-		if (set_cross(&q->tmp, &q->whole, e) == 0)
+		if (set_cross(&q->tmp, &q->whole, e, LITERAL_LEN_MAX) == 0)
 			set_copy(&q->whole, &q->tmp);
 		else
 			q->exact = 0;
 	}
 	while (k < q->nopen) {
-		if (set_cross(&q->tmp, &q->open[k], e) < 0) {
+		if (set_cross(&q->tmp, &q->open[k], e, LIT_KEEP_LEN) < 0) {
 			set_copy(&q->open[k], &q->open[--q->nopen]);
 			continue;
 		}
