@@ -63,7 +63,7 @@ MILTER     = $(BUILD)/bouncetag-milter
 CLI        = $(BUILD)/bouncetag
 
 .PHONY: all check check-unit check-rules check-cli check-milter check-accuracy \
-	check-reliability soak check-valgrind check-san run install lint format clean \
+	check-reliability soak check-valgrind check-fuzz check-san run install lint format clean \
 	e2e demo accuracy bench fuzz
 
 all: $(MILTER) $(CLI)
@@ -89,7 +89,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 
 -include $(COMMON_OBJ:.o=.d) $(MILTER_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
 
-check: check-unit check-rules check-cli check-milter check-accuracy check-reliability
+check: check-unit check-rules check-cli check-milter check-accuracy check-reliability check-fuzz
 
 check-unit: $(TEST_BIN)
 	@fail=0; for t in $(TEST_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
@@ -141,6 +141,10 @@ bench: all
 FUZZ_SECONDS ?= 60
 fuzz:
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# every libFuzzer target over its seeds and saved regressions, once (clang)
+check-fuzz:
+	tests/fuzz/run.sh --smoke
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(CONFDIR) \

@@ -183,7 +183,7 @@ static void diagnostic_set(struct dsn_ctx *ctx, struct dsn_rcpt *r, const char *
 	r->diagnostic = out;
 }
 
-static void rcpt_free(struct dsn_rcpt *r)
+void dsn_rcpt_free(struct dsn_rcpt *r)
 {
 	free(r->final_recipient);
 	free(r->original_recipient);
@@ -204,7 +204,7 @@ static void rcpt_close(struct dsn_ctx *ctx)
 
 	ctx->cur_detailed = 0;
 	if (cur->final_recipient == NULL && cur->original_recipient == NULL) {
-		rcpt_free(cur);
+		dsn_rcpt_free(cur);
 		return;
 	}
 	if (rep->nrcpts == ctx->cap) {
@@ -213,7 +213,7 @@ static void rcpt_close(struct dsn_ctx *ctx)
 
 		if (p == NULL) {
 			ctx->oom = 1;
-			rcpt_free(cur);
+			dsn_rcpt_free(cur);
 			return;
 		}
 		rep->rcpts = p;
@@ -435,7 +435,7 @@ void dsn_free(struct dsn_report *r)
 	free(r->orig_from);
 	free(r->orig_subject);
 	for (size_t i = 0; i < r->nrcpts; i++)
-		rcpt_free(&r->rcpts[i]);
+		dsn_rcpt_free(&r->rcpts[i]);
 	free(r->rcpts);
 	memset(r, 0, sizeof(*r));
 }

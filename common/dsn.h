@@ -64,6 +64,8 @@ struct dsn_report {
 #define DSN_BLOCKS_MAX 20000
 
 int dsn_parse(const struct mail *m, struct dsn_report *out);
+/* Free the fields of one recipient (for callers that drop some). */
+void dsn_rcpt_free(struct dsn_rcpt *r);
 /*
  * The same fields from plain text, as some MTAs (Amazon WorkMail, some
  * gateways) write a report inline in a text/plain body: text starts at the

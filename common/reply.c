@@ -180,22 +180,23 @@ static char *text_build(const char *s, const struct reply *r, int hyphen)
 
 	if (out == NULL)
 		return NULL;
+	/* word by word: a separator only between two words that are kept */
 	while (i < n) {
-		size_t skip = continuation_len(s + i, r, &hyphen);
+		size_t skip;
 
-		if (skip > 0) {
+		if (s[i] == ' ') {
+			i++;
+			continue;
+		}
+		if ((skip = continuation_len(s + i, r, &hyphen)) > 0) {
 			i += skip;
 			continue;
 		}
+		if (j > 0)
+			out[j++] = ' ';
 		while (i < n && s[i] != ' ')
 			out[j++] = s[i++];
-		if (i < n) {
-			out[j++] = ' ';
-			i++;
-		}
 	}
-	while (j > 0 && out[j - 1] == ' ')
-		j--;
 	out[j] = 0;
 	return out;
 }

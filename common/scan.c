@@ -931,14 +931,24 @@ static int scan_ses_json(struct scan_ctx *ctx)
 		if (grown == NULL)
 			return -1;
 		ctx->out->rcpts = grown;
-		d = memset(&grown[ctx->out->nrcpts++], 0, sizeof(*d));
+		d = memset(&grown[ctx->out->nrcpts], 0, sizeof(*d));
 		d->final_recipient =
 		    scan_json_value(ctx, s + i, (size_t)(e - s) - i, "emailAddress");
+		if (d->final_recipient == NULL) { /* an entry naming nobody is no result */
+			i = (size_t)(e - s) + 1;
+			continue;
+		}
+		ctx->out->nrcpts++;
 		d->action = scan_json_value(ctx, s + i, (size_t)(e - s) - i, "action");
 		d->status = scan_json_value(ctx, s + i, (size_t)(e - s) - i, "status");
 		d->diagnostic = scan_json_value(ctx, s + i, (size_t)(e - s) - i, "diagnosticCode");
 		if (d->action == NULL)
 			d->action = scan_dup(ctx, "failed", 6);
+		/* as dsn.c gives them: Action lowercased, Status its first word */
+		for (char *p = d->action; p && *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (d->status)
+			d->status[strcspn(d->status, " \t(")] = 0;
 		i = (size_t)(e - s) + 1;
 	}
 	return ctx->oom ? -1 : 1;
@@ -1042,6 +1052,11 @@ static int scan_parse_depth(const struct mail *m, struct dsn_report *out, int de
 	for (size_t i = 0; i < sizeof(scan_formats) / sizeof(scan_formats[0]) && n == 0; i++)
 		n = scan_formats[i].run(&ctx);
 	if (n > 0) {
+		/* what a recogniser read (a whole report, even) is capped like the rest */
+		while (out->nrcpts > SCAN_RCPTS_MAX) {
+			dsn_rcpt_free(&out->rcpts[--out->nrcpts]);
+			out->limited = 1;
+		}
 		n = (int)out->nrcpts;
 	} else if (n == 0) {
 		if (!ctx.fixed)
