@@ -11,14 +11,29 @@ local function copy_with(src, dst, from, to)
 	f = io.open(dst, "wb"); f:write(data); f:close()
 end
 
-local function reload()
-	os.execute("kill -USR1 " .. PID)
-	mt.sleep(0.5)
+local function log_count(pattern)
+	local f = io.open(LOG, "rb"); local data = f:read("a"); f:close()
+	local _, n = data:gsub(pattern, "")
+	return n
 end
 
 local function log_has(pattern)
-	local f = io.open(LOG, "rb"); local data = f:read("a"); f:close()
-	return data:find(pattern) ~= nil
+	return log_count(pattern) > 0
+end
+
+-- Signal, then wait (up to 10 s) until the milter logged the outcome.
+local function outcomes()
+	return log_count("milter: reloaded ") + log_count("error: reload failed")
+end
+
+local function reload()
+	local before = outcomes()
+	os.execute("kill -USR1 " .. PID)
+	for _ = 1, 100 do
+		if outcomes() > before then return end
+		mt.sleep(0.1)
+	end
+	lib.fail("no reload outcome logged within 10 s")
 end
 
 local original = io.open(RULES, "rb"):read("a")

@@ -70,8 +70,16 @@ SocketGroup nogroup"
 	sed -i 's/^SocketMode .*/SocketMode 0660/' "$tmp/priv.conf"
 	start_milter priv
 	ppid=${pids##* }
-	who=$(ps -o user= -p "$ppid" | tr -d ' ')
-	sock=$(stat -c '%U:%G %a' "$tmp/priv.sock")
+	# the socket appears before it is given away and the user switched: poll
+	i=0
+	while :; do
+		who=$(ps -o user= -p "$ppid" | tr -d ' ')
+		sock=$(stat -c '%U:%G %a' "$tmp/priv.sock")
+		[ "$who" = nobody ] && [ "$sock" = "nobody:nogroup 660" ] && break
+		i=$((i + 1))
+		[ $i -gt 100 ] && break
+		sleep 0.1
+	done
 	if [ "$who" = nobody ] && [ "$sock" = "nobody:nogroup 660" ]; then
 		echo "PASS privileges-dropped (process $who, socket $sock)"
 		passed=$((passed + 1))
