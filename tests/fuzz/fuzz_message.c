@@ -22,9 +22,7 @@
  *	- notice_kind() is one of the four kinds, with a name;
  *	- scan_parse(), run on every message (not only on those notice_kind()
  *	  calls bounces: the text is untrusted either way), gives reports of
- *	  the same shape as dsn_parse() (FUZZ_LENIENT=scan-ses: not checked),
- *	  at most SCAN_RCPTS_MAX recipients
- *	  (FUZZ_LENIENT=scan-rcpts-max: any number);
+ *	  the same shape as dsn_parse(), at most SCAN_RCPTS_MAX recipients;
  *	  those it read from the text itself ("x-scan") name a normalised
  *	  address, are "failed" or "delayed", and have a diagnostic of at
  *	  most SCAN_DIAG_MAX bytes with white space runs made one space;
@@ -192,9 +190,8 @@ static void check_report(const struct dsn_report *rep, int n, int strict)
 /* A report from scan_parse(); the generic steps mark theirs "x-scan". */
 static void check_scanned(const struct dsn_report *rep, int n)
 {
-	check_report(rep, n, !fuzz_lenient("scan-ses"));
-	if (!fuzz_lenient("scan-rcpts-max"))
-		FUZZ_ASSERT(rep->nrcpts <= SCAN_RCPTS_MAX);
+	check_report(rep, n, 1);
+	FUZZ_ASSERT(rep->nrcpts <= SCAN_RCPTS_MAX);
 	for (size_t i = 0; i < rep->nrcpts; i++) {
 		const struct dsn_rcpt *r = &rep->rcpts[i];
 
