@@ -16,8 +16,10 @@
  *	  is how a reply on separate lines equals one already joined);
  *	- reply_find_status() gives "" or c.s.d, and finds a status whenever
  *	  reply_parse() did;
- *	- the verdict is one of the six classes with a reason; when no rule
- *	  decided, it is exactly rules_fallback() of the code and status;
+ *	- the verdict is one of the six classes with a reason, the same as
+ *	  rules_classify_unfiltered() gives (the rule sieve skips only rules
+ *	  that cannot match); when no rule decided, it is exactly
+ *	  rules_fallback() of the code and status;
  *	- bounce_classify_line() is reply_parse() plus rules_classify(): same
  *	  status, code and verdict, diagnostic as given;
  *	- the text helpers every parser uses (text.h), on the raw bytes NULs
@@ -164,6 +166,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.remote_mta = NULL;
 	rules_classify(shipped, &in, &v);
 	fuzz_check_verdict(&v);
+	rules_classify_unfiltered(shipped, &in, &fb);
+	FUZZ_ASSERT(fuzz_same_verdict(&v, &fb));
 	rules_fallback(r.code, r.status, &fb);
 	fuzz_check_verdict(&fb);
 	FUZZ_ASSERT(fb.rule == NULL);

@@ -7,9 +7,12 @@
  *	  is handed out;
  *	- rules_lint() calls report() once per problem it counts, each time
  *	  with the file name and a message, and a line inside the file;
- *	- every verdict is one of the six classes with a reason, and a rule
- *	  id only from this set; classifying twice gives the same verdict
- *	  (a loaded set is immutable), and so does a set retained twice.
+ *	- every verdict is one of the six classes with a reason; classifying
+ *	  twice gives the same verdict (a loaded set is immutable), so does a
+ *	  set retained twice, and so does rules_classify_unfiltered() (the
+ *	  rule sieve skips only rules that cannot match). The replies are
+ *	  fixed ones and the file's own text, which holds what its patterns
+ *	  look for.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,25 +66,40 @@ static int count_lines(const uint8_t *data, size_t size)
 	return n;
 }
 
-static void check_classify(const struct rules *rs)
+/* One classification: valid, repeatable, and what the plain rule loop gives. */
+static void check_one(const struct rules *rs, const struct classify_input *in)
 {
-	for (size_t i = 0; i < NREPLIES; i++) {
-		struct verdict v, again;
+	struct verdict v, again, slow;
 
-		rules_classify(rs, &replies[i], &v);
-		fuzz_check_verdict(&v);
-		rules_classify(rs, &replies[i], &again);
-		FUZZ_ASSERT(fuzz_same_verdict(&v, &again));
-		if (rules_count(rs) == 0)
-			FUZZ_ASSERT(v.rule == NULL);
-	}
+	rules_classify(rs, in, &v);
+	fuzz_check_verdict(&v);
+	rules_classify(rs, in, &again);
+	FUZZ_ASSERT(fuzz_same_verdict(&v, &again));
+	rules_classify_unfiltered(rs, in, &slow);
+	FUZZ_ASSERT(fuzz_same_verdict(&v, &slow));
+	if (rules_count(rs) == 0)
+		FUZZ_ASSERT(v.rule == NULL);
+}
+
+/* The fixed replies, and the file's own bytes as a reply text (they hold
+ * what its patterns look for, so rules do match). */
+static void check_classify(const struct rules *rs, const char *self)
+{
+	struct classify_input in = {550, "5.7.1", self, NULL};
+
+	for (size_t i = 0; i < NREPLIES; i++)
+		check_one(rs, &replies[i]);
+	check_one(rs, &in);
+	in.reply_code = 0;
+	in.status = NULL;
+	check_one(rs, &in);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rules *rs = (struct rules *)1;
 	struct lint_count lc = {0, count_lines(data, size)};
-	char err[512];
+	char err[512], *self;
 	int problems;
 
 	err[0] = 0;
@@ -92,13 +110,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	FUZZ_ASSERT(rs != NULL && rs != (struct rules *)1);
+	if ((self = malloc(size + 1)) == NULL)
+		abort();
+	memcpy(self, data, size);
+	self[size] = 0;
 	problems = rules_lint(rs, lint_report, &lc);
 	FUZZ_ASSERT(problems == lc.calls);
 	FUZZ_ASSERT(rules_lint(rs, NULL, NULL) == problems);
-	check_classify(rs);
+	check_classify(rs, self);
 	rules_retain(rs);
 	rules_release(rs);
-	check_classify(rs);
+	check_classify(rs, self);
 	rules_release(rs);
+	free(self);
 	return 0;
 }

@@ -6,7 +6,7 @@
 #   tests/fuzz/run.sh --smoke             every target over its seeds and
 #   tests/fuzz/run.sh 0                   its saved regressions, once
 #
-# Targets: message reply rules config blocks (tests/fuzz/fuzz_<name>.c).
+# Targets: message reply rules config blocks literal (tests/fuzz/fuzz_<name>.c).
 # Run from anywhere; everything happens under <repo>/build/fuzz:
 #   obj/           common/*.c built with the fuzzer and sanitizers
 #   fuzz_<name>    the target binaries
@@ -28,7 +28,7 @@
 set -u
 
 usage() {
-	echo "usage: $0 [--smoke] SECONDS [message|reply|rules|config|blocks ...]" >&2
+	echo "usage: $0 [--smoke] SECONDS [message|reply|rules|config|blocks|literal ...]" >&2
 	exit 2
 }
 
@@ -38,7 +38,7 @@ out=$top/build/fuzz
 cc=${FUZZ_CC:-clang}
 nice=${FUZZ_NICE:-10}
 sisimai=${SISIMAI_DIR:-/work/shared/corpus/sisimai/maildir/bsd}
-all_targets="message reply rules config blocks"
+all_targets="message reply rules config blocks literal"
 
 smoke=0
 if [ "${1:-}" = "--smoke" ]; then
@@ -71,6 +71,7 @@ max_len() {
 	reply) echo 16384 ;;
 	rules) echo 16384 ;;
 	config) echo 8192 ;;
+	literal) echo 4096 ;;
 	esac
 }
 
@@ -166,6 +167,25 @@ split_rules() {
 	awk -v dir="$dir" '/^\[/ { n++ } n > 0 { f = sprintf("%s/rule-%04d", dir, n); print > f }' "$@"
 }
 
+# "pattern NUL example" for every rule of a rules file, and all its
+# patterns at once (one per line) with each example as the text.
+pattern_seeds() {
+	pairs=$out/pairs.tmp
+	awk '/^\[/ { if (p != "") print p "\t" e; p = e = "" }
+	     /^[ \t]*pattern[ \t]*=/ { sub(/^[^=]*=[ \t]*/, ""); p = $0 }
+	     /^[ \t]*example[ \t]*=/ && e == "" { sub(/^[^=]*=[ \t]*/, ""); e = $0 }
+	     END { if (p != "") print p "\t" e }' "$@" >"$pairs"
+	first=$(cut -f 1 "$pairs" | head -n 16)
+	i=0
+	while IFS='	' read -r pat ex; do
+		i=$((i + 1))
+		printf '%s\000%s' "$pat" "$ex" >"$dir/pattern-$i"
+		# every eighth: the first 16 patterns together (the sieve's case)
+		[ $((i % 8)) -ne 0 ] || printf '%s\000%s' "$first" "$ex" >"$dir/patterns-$i"
+	done <"$pairs"
+	rm -f "$pairs"
+}
+
 seeds() {
 	dir=$out/seeds/$1
 	rm -rf "$dir"
@@ -195,6 +215,9 @@ seeds() {
 	blocks)
 		put "$top"/tests/fixtures/dsn/*.eml
 		status_bodies
+		;;
+	literal)
+		pattern_seeds "$top/conf/rules.conf"
 		;;
 	esac
 	# past findings are seeds too, so that they run every time
