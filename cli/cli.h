@@ -39,8 +39,8 @@ int cli_usage(const char *verb);
  * in the wild), which getopt would take for options. For verbs that take
  * an address: returns argv reordered so that every argument containing '@'
  * that begins with a single '-' and is not the value of the option before
- * it comes after a "--" (a new array that lives until exit; argv itself
- * when nothing moves or the user wrote "--").
+ * it comes after a "--" (a new array, freed by main() when the verb
+ * returns; argv itself when nothing moves or the user wrote "--").
  */
 char **cli_shield_addresses(int *argc, char **argv);
 /* Parse a verb's options; handles --config/-c for every verb. */

@@ -139,6 +139,8 @@ static int cli_dash_address(char **argv, int i)
 	       !(i > 1 && cli_takes_value(argv[i - 1]));
 }
 
+static char **cli_shielded; /* the reordered argv, freed when the verb returns */
+
 char **cli_shield_addresses(int *argc, char **argv)
 {
 	char **out;
@@ -160,6 +162,8 @@ char **cli_shield_addresses(int *argc, char **argv)
 		if (cli_dash_address(argv, i))
 			out[n++] = argv[i];
 	*argc = n;
+	free(cli_shielded);
+	cli_shielded = out;
 	return out;
 }
 
@@ -220,6 +224,7 @@ int main(int argc, char **argv)
 			optind = 0; /* glibc: restart option parsing for the verb */
 			rc = verbs[i].fn(&c, vargc, vargv);
 			config_release(c.cf);
+			free(cli_shielded);
 			return rc;
 		}
 	}
