@@ -282,23 +282,24 @@ static int lit_hex(struct lit_parse *lp)
 {
 	const unsigned char *p = lp->p;
 	size_t i = lp->pos + 1;
-	int v = 0;
+	unsigned v = 0; /* stops growing past 0xff: only bytes are literals */
 	int digits = 0;
 
 	if (i < lp->len && p[i] == '{') {
 		for (i++; i < lp->len && hex_value(p[i]) >= 0 && digits < 8; i++, digits++)
-			v = v * 16 + hex_value(p[i]);
+			if (v <= 0xff)
+				v = v * 16 + (unsigned)hex_value(p[i]);
 		if (digits == 0 || i >= lp->len || p[i] != '}' || v > 0xff)
 			return -1;
 		lp->pos = i + 1;
-		return v;
+		return (int)v;
 	}
 	for (; i < lp->len && hex_value(p[i]) >= 0 && digits < 2; i++, digits++)
-		v = v * 16 + hex_value(p[i]);
+		v = v * 16 + (unsigned)hex_value(p[i]);
 	if (digits == 0)
 		return -1;
 	lp->pos = i;
-	return v;
+	return (int)v;
 }
 
 /* The byte of a one-byte escape letter (\n, \t...), or -1. */
