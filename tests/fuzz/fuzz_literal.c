@@ -21,7 +21,6 @@
  *	A match that hits PCRE2's match or depth limit (the same limits as
  *	rules.c) proves nothing and is skipped.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,26 +150,8 @@ static void check_sieve(const struct pattern *p, size_t np, const char *text, si
 	sieve_free(sv);
 }
 
-/* "\x{" and eight hex digits: the open finding literal-hex (regressions/README). */
-static int long_hex(const uint8_t *data, size_t size)
-{
-	for (size_t i = 0; i + 3 <= size; i++) {
-		size_t d = 0;
-
-		if (memcmp(data + i, "\\x{", 3) != 0)
-			continue;
-		while (i + 3 + d < size && isxdigit(data[i + 3 + d]))
-			d++;
-		if (d >= 8)
-			return 1;
-	}
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (fuzz_lenient("literal-hex") && long_hex(data, size))
-		return 0;
 	const uint8_t *nul = memchr(data, 0, size);
 	size_t blen = nul ? (size_t)(nul - data) : size;
 	size_t tlen = nul ? size - blen - 1 : blen, np;

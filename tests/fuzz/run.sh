@@ -22,8 +22,8 @@
 # Environment: FUZZ_CC (clang), FUZZ_NICE (10), SISIMAI_DIR (the Sisimai
 # maildir/bsd directory; skipped when absent), FUZZ_FLAGS (extra libFuzzer
 # flags), FUZZ_LENIENT (names of invariants to skip while their finding
-# is open, so that a long run looks past it; see fuzz_util.h; open now:
-# literal-hex). Exit status: 0 when no target found anything, 1 when one did,
+# is open, so that a long run looks past it; see fuzz_util.h; none is
+# open now). Exit status: 0 when no target found anything, 1 when one did,
 # 2 on a build or usage error.
 set -u
 
