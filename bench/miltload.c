@@ -1,7 +1,9 @@
 /*
  * miltload - a load client that speaks the milter protocol (version 6) to a
  * running milter, the way Postfix's smtpd and cleanup do, and checks every
- * answer.
+ * answer. Like Postfix it sends every protocol step the milter did not
+ * decline at option negotiation (HELO and DATA included) and waits for an
+ * answer to every step the milter did not ask to leave unanswered.
  *
  * Usage:
  *	miltload -s SOCKET [-c CONNS] [-d SECONDS] [-k MSGS] [-r RCPTS]
@@ -444,6 +446,7 @@ static int mt_open(struct worker *w, struct conn *c, const char *daemon_name)
 	static const char connect_info[] = "client.bench.example\0"
 	                                   "4\xd4\x31"
 	                                   "127.0.0.1";
+	static const char helo[] = "client.bench.example";
 	char code;
 	size_t n;
 	int rc;
@@ -467,6 +470,15 @@ static int mt_open(struct worker *w, struct conn *c, const char *daemon_name)
 	rc = mt_command(c, SMFIC_CONNECT, connect_info, sizeof(connect_info), SMFIP_NR_CONN);
 	if (rc != SMFIR_CONTINUE) {
 		worker_error(w, "connect answered %s for daemon %s", answer_name(rc), daemon_name);
+		w->st.proto_errors++;
+		return -1;
+	}
+	/* as smtpd does after EHLO, unless the milter asked not to see it */
+	if (c->pflags & SMFIP_NOHELO)
+		return 0;
+	rc = mt_command(c, SMFIC_HELO, helo, sizeof(helo), SMFIP_NR_HELO);
+	if (rc != SMFIR_CONTINUE) {
+		worker_error(w, "HELO answered %s for daemon %s", answer_name(rc), daemon_name);
 		w->st.proto_errors++;
 		return -1;
 	}
@@ -549,6 +561,10 @@ static int mt_content(struct conn *c, const char *msg, size_t len)
 	size_t blen = 0;
 	int rc = SMFIR_CONTINUE, skip = 0;
 
+	/* DATA, as smtpd sends it before the headers, unless the milter declined it */
+	if (!(c->pflags & SMFIP_NODATA) &&
+	    (rc = mt_command(c, SMFIC_DATA, NULL, 0, SMFIP_NR_DATA)) != SMFIR_CONTINUE)
+		return rc;
 	while (p < end && *p != '\n' && !(*p == '\r' && p + 1 < end && p[1] == '\n')) {
 		const char *colon = memchr(p, ':', (size_t)(end - p));
 		const char *v, *e = p;

@@ -64,7 +64,7 @@ struct msgctx {
 	int reading;      /* buffer the body */
 	int overflow;     /* more than MaxMessageSize arrived */
 	int null_sender;
-	int store_failed; /* an enforce look-up failed */
+	int store_failed;             /* an enforce look-up failed */
 	struct strlist withheld;      /* local path: raw RCPT arguments to remove */
 	struct strlist withheld_addr; /* the same, normalised, for the record */
 	struct strlist sent;          /* outbound: recipients that were not refused */
@@ -77,7 +77,8 @@ struct msgctx {
 struct conn {
 	struct snapshot *snap;
 	enum conn_path path;
-	int skip_ok; /* the MTA accepts SMFIS_SKIP */
+	int skip_ok;     /* the MTA accepts SMFIS_SKIP */
+	sfsistat hdr_rc; /* what cb_header and cb_eoh answer: SMFIS_NOREPLY when negotiated */
 	struct msgctx *msg;
 };
 
@@ -138,9 +139,20 @@ static void msg_append(struct conn *c, const char *data, size_t n)
 	m->len += n;
 }
 
+/*
+ * Protocol steps we have no callback for (HELO, DATA, unknown commands)
+ * are not sent at all, and headers and end of headers, which we always
+ * let pass, get no reply: without that the MTA waits for a round trip
+ * per header line. libmilter answers for us when the MTA lacks the
+ * no-reply feature. Nothing else is asked for: connect, MAIL and the body
+ * may answer accept or skip, and RCPT is the point of the milter.
+ */
+#define CB_PROTO_NOT_SENT (SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN)
+#define CB_PROTO_NO_REPLY (SMFIP_NR_HDR | SMFIP_NR_EOH)
+
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
-			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
-			     unsigned long *pf2, unsigned long *pf3)
+                             unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                             unsigned long *pf2, unsigned long *pf3)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
@@ -149,12 +161,21 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	if (c == NULL)
 		return SMFIS_ALL_OPTS;
 	c->skip_ok = (f1 & SMFIP_SKIP) != 0;
+	c->hdr_rc = (f1 & CB_PROTO_NO_REPLY) == CB_PROTO_NO_REPLY ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 	smfi_setpriv(ctx, c);
 	*pf0 = f0 & SMFIF_DELRCPT;
-	*pf1 = f1 & SMFIP_SKIP;
+	*pf1 = f1 & (SMFIP_SKIP | CB_PROTO_NOT_SENT);
+	if (c->hdr_rc == SMFIS_NOREPLY)
+		*pf1 |= CB_PROTO_NO_REPLY;
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
+}
+
+/* The answer to a header or end of headers: no reply when negotiated. */
+static sfsistat hdr_answer(const struct conn *c)
+{
+	return c != NULL && c->hdr_rc == SMFIS_NOREPLY ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
@@ -181,7 +202,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	else
 		c->path = PATH_INBOUND;
 	msg_debug("connect from %s daemon_name=%s path=%s", host ? host : "?", dn ? dn : "(none)",
-		  path_names[c->path]);
+	          path_names[c->path]);
 	if (c->path == PATH_INBOUND && !cf->learn_inbound)
 		return SMFIS_ACCEPT;
 	return SMFIS_CONTINUE;
@@ -221,17 +242,18 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		if (c->snap->cf->store_fail_mode == CONFIG_FAIL_TEMPFAIL) {
 			if (c->path == PATH_SUBMISSION) {
 				smfi_setreply(ctx, "451", "4.3.0",
-					      "suppression list unavailable, try again later");
+				              "suppression list unavailable, try again later");
 				return SMFIS_TEMPFAIL;
 			}
 			m->store_failed = 1;
 		}
 		msg_warn("%s: %s not checked against the suppression list (store unavailable)",
-			 queue_id(ctx), rcpt);
+		         queue_id(ctx), rcpt);
 	}
 	if (v != ENFORCE_SUPPRESSED) {
 		if (addr[0])
-			(void)strlist_add(&m->sent, addr); /* best effort: only trust depends on it */
+			(void)strlist_add(&m->sent,
+			                  addr); /* best effort: only trust depends on it */
 		return SMFIS_CONTINUE;
 	}
 	if (c->path == PATH_SUBMISSION) {
@@ -258,12 +280,12 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	struct msgctx *m;
 
 	if (c == NULL || (m = c->msg) == NULL)
-		return SMFIS_CONTINUE;
+		return hdr_answer(c);
 	if ((c->path == PATH_SUBMISSION || c->path == PATH_LOCAL) && m->message_id == NULL &&
 	    strcasecmp(name, "Message-ID") == 0)
 		m->message_id = strdup(value);
 	if (!(m->reading || m->headers_only))
-		return SMFIS_CONTINUE;
+		return hdr_answer(c);
 	msg_append(c, name, strlen(name));
 	msg_append(c, ": ", 2);
 	msg_append(c, value, strlen(value));
@@ -271,7 +293,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	if (m->headers_only && strcasecmp(name, "Content-Type") == 0 &&
 	    strcasestr(value, "multipart/report") != NULL)
 		m->reading = 1;
-	return SMFIS_CONTINUE;
+	return hdr_answer(c);
 }
 
 static sfsistat cb_eoh(SMFICTX *ctx)
@@ -280,7 +302,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 	struct msgctx *m;
 
 	if (c == NULL || (m = c->msg) == NULL)
-		return SMFIS_CONTINUE;
+		return hdr_answer(c);
 	if (m->headers_only && m->null_sender)
 		m->reading = 1;
 	m->headers_only = 0;
@@ -288,10 +310,10 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 		free(m->buf);
 		m->buf = NULL;
 		m->len = m->cap = 0;
-		return SMFIS_CONTINUE;
+		return hdr_answer(c);
 	}
 	msg_append(c, "\r\n", 2);
-	return SMFIS_CONTINUE;
+	return hdr_answer(c);
 }
 
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -339,22 +361,22 @@ static sfsistat eom_local(SMFICTX *ctx, struct conn *c)
 	for (size_t i = 0; i < m->withheld.n; i++) {
 		if (!refuse && smfi_delrcpt(ctx, m->withheld.items[i]) != MI_SUCCESS) {
 			msg_error("%s: could not remove suppressed recipient %s", queue_id(ctx),
-				  m->withheld.items[i]);
+			          m->withheld.items[i]);
 			continue;
 		}
 		msg_info("%s: withheld %s: recipient is suppressed", queue_id(ctx),
-			 m->withheld_addr.items[i]);
+		         m->withheld_addr.items[i]);
 		if (removed)
 			removed[nremoved++] = m->withheld_addr.items[i];
 	}
 	if (nremoved > 0)
 		enforce_record_withheld(c->snap->cf, removed, nremoved, queue_id(ctx),
-					m->message_id);
+		                        m->message_id);
 	eom_not_withheld(m, (const char *const *)removed, nremoved);
 	free(removed);
 	if (refuse) {
 		msg_info("%s: every recipient is suppressed: message refused, the sender is told",
-			 queue_id(ctx));
+		         queue_id(ctx));
 		smfi_setreply(ctx, "550", "5.7.1", m->refusal);
 		return SMFIS_REJECT;
 	}
@@ -398,8 +420,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		__attribute__((fallthrough));
 	case PATH_SUBMISSION:
 		if (rc == SMFIS_CONTINUE)
-			sent_record(c->snap->cf, m->message_id, m->sender, m->sent.items,
-				    m->sent.n, queue_id(ctx), path_names[c->path]);
+			sent_record(c->snap->cf, m->message_id, m->sender, m->sent.items, m->sent.n,
+			            queue_id(ctx), path_names[c->path]);
 		break;
 	default:
 		rc = eom_learn(ctx, c);
@@ -435,17 +457,17 @@ static sfsistat cb_close(SMFICTX *ctx)
 }
 
 struct smfiDesc callbacks_desc = {
-	.xxfi_name = "bouncetag",
-	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_DELRCPT,
-	.xxfi_connect = cb_connect,
-	.xxfi_envfrom = cb_envfrom,
-	.xxfi_envrcpt = cb_envrcpt,
-	.xxfi_header = cb_header,
-	.xxfi_eoh = cb_eoh,
-	.xxfi_body = cb_body,
-	.xxfi_eom = cb_eom,
-	.xxfi_abort = cb_abort,
-	.xxfi_close = cb_close,
-	.xxfi_negotiate = cb_negotiate,
+    .xxfi_name = "bouncetag",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_DELRCPT,
+    .xxfi_connect = cb_connect,
+    .xxfi_envfrom = cb_envfrom,
+    .xxfi_envrcpt = cb_envrcpt,
+    .xxfi_header = cb_header,
+    .xxfi_eoh = cb_eoh,
+    .xxfi_body = cb_body,
+    .xxfi_eom = cb_eom,
+    .xxfi_abort = cb_abort,
+    .xxfi_close = cb_close,
+    .xxfi_negotiate = cb_negotiate,
 };
