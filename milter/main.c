@@ -44,7 +44,8 @@
 #define MILTER_DATA_MAX (1024 * 1024) /* largest milter command accepted, bytes */
 
 static const char *config_path = BT_DEFAULT_CONFIG;
-static char *snap_socket; /* the socket bound at start, removed at a clean stop */
+static char *snap_socket;     /* the socket bound at start, removed at a clean stop */
+static struct stat socket_st; /* its inode: another instance may have replaced it since */
 
 static void usage(void)
 {
@@ -62,6 +63,22 @@ static const char *socket_path(const char *spec)
 	if (spec[0] == '/')
 		return spec;
 	return NULL;
+}
+
+/*
+ * Under systemd, standard error goes to the journal, which also receives
+ * syslog: logging to both would write every line twice. systemd names the
+ * journal stream in JOURNAL_STREAM as "device:inode" (systemd.exec(5)).
+ */
+static int stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
 static void *reload_thread(void *arg)
@@ -102,14 +119,52 @@ static int setup_socket(const struct config *cf)
 	}
 	if (smfi_opensocket(1) != MI_SUCCESS) {
 		msg_error("cannot open socket %s (does its directory exist, and is it free?)",
-			  cf->socket);
+		          cf->socket);
 		return -1;
 	}
 	if (path && cf->socket_mode >= 0 && chmod(path, (mode_t)cf->socket_mode) < 0) {
 		msg_error("chmod %04o %s: %s", cf->socket_mode, path, strerror(errno));
 		return -1;
 	}
+	if (path && stat(path, &socket_st) < 0)
+		memset(&socket_st, 0, sizeof(socket_st));
 	return 0;
+}
+
+/*
+ * At a clean stop, remove the socket, but only if it is still the one we
+ * bound: a second instance started meanwhile (smfi_opensocket replaces a
+ * socket file it finds) owns the path now, and removing it would cut
+ * Postfix off from the instance that is running.
+ */
+static void remove_socket(const char *spec)
+{
+	const char *path = spec ? socket_path(spec) : NULL;
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) < 0)
+		return;
+	if (st.st_dev != socket_st.st_dev || st.st_ino != socket_st.st_ino) {
+		msg_info("socket %s belongs to another instance now: left in place", path);
+		return;
+	}
+	if (unlink(path) < 0 && errno != ENOENT)
+		msg_debug("cannot remove the socket %s: %s", path, strerror(errno));
+}
+
+/* Remove the PidFile at a clean stop if it still names this process. */
+static void remove_pid_file(const char *path)
+{
+	FILE *fp;
+	long pid = 0;
+
+	if (path == NULL || (fp = fopen(path, "r")) == NULL)
+		return;
+	if (fscanf(fp, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(fp);
+	if (pid == (long)getpid())
+		unlink(path);
 }
 
 /*
@@ -177,8 +232,8 @@ static void check_store(const struct config *cf)
 
 	if (h == NULL) {
 		msg_error("cannot open the store %s: %s (learning will tempfail, enforcement "
-			  "follows StoreFailMode until it can be opened)",
-			  cf->database, err);
+		          "follows StoreFailMode until it can be opened)",
+		          cf->database, err);
 		return;
 	}
 	pool_release(h, 1);
@@ -228,7 +283,8 @@ int main(int argc, char **argv)
 		snapshot_put(snap);
 		return 0;
 	}
-	msg_open("bouncetag-milter", MSG_TO_SYSLOG | (foreground ? MSG_TO_STDERR : 0));
+	msg_open("bouncetag-milter",
+	         MSG_TO_SYSLOG | (foreground && !stderr_is_journal() ? MSG_TO_STDERR : 0));
 	snapshot_install(snap);
 	snap = snapshot_get();
 	if (setup_socket(snap->cf) < 0 || drop_privileges(snap->cf) < 0)
@@ -258,22 +314,19 @@ int main(int argc, char **argv)
 		pthread_detach(tid);
 
 	msg_info("started: %zu rules, database %s, socket %s", rules_count(snap->rs),
-		 snap->cf->database, snap->cf->socket);
+	         snap->cf->database, snap->cf->socket);
 	snap_socket = strdup(snap->cf->socket); /* a reload does not move the socket */
 	snapshot_put(snap);
 	sent_start();
 	rc = smfi_main();
 	msg_info("stopping");
 	sent_stop();
-	if (snap_socket && socket_path(snap_socket) && unlink(socket_path(snap_socket)) < 0 &&
-	    errno != ENOENT)
-		msg_debug("cannot remove the socket %s: %s", socket_path(snap_socket),
-			  strerror(errno));
+	remove_socket(snap_socket);
 	free(snap_socket);
 	pool_shutdown();
 	snap = snapshot_get();
-	if (snap && snap->cf->pid_file)
-		unlink(snap->cf->pid_file);
+	if (snap)
+		remove_pid_file(snap->cf->pid_file);
 	snapshot_put(snap);
 	snapshot_install(NULL);
 	return rc == MI_SUCCESS ? 0 : 1;

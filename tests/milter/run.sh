@@ -103,6 +103,59 @@ else
 	echo "SKIP privileges (not root, or no nobody/nogroup)"
 fi
 
+# A second instance started on the same socket and PidFile takes them over
+# (libmilter replaces the socket file); when the first one stops it must not
+# remove what is now the second one's, and the second one, stopping, removes
+# both.
+write_conf twin "$tmp/twin.db" "PidFile $tmp/twin.pid"
+"$build/bouncetag-milter" -f -c "$tmp/twin.conf" 2> "$tmp/twin1.log" &
+twin1=$!
+i=0
+while [ ! -s "$tmp/twin.pid" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
+ino1=$(stat -c %i "$tmp/twin.sock" 2>/dev/null)
+"$build/bouncetag-milter" -f -c "$tmp/twin.conf" 2> "$tmp/twin2.log" &
+twin2=$!
+i=0
+while [ "$(cat "$tmp/twin.pid" 2>/dev/null)" != "$twin2" ] && [ $i -lt 100 ]; do
+	i=$((i + 1))
+	sleep 0.1
+done
+ino2=$(stat -c %i "$tmp/twin.sock" 2>/dev/null)
+kill "$twin1"
+wait "$twin1"
+ino_after=$(stat -c %i "$tmp/twin.sock" 2>/dev/null)
+pid_after=$(cat "$tmp/twin.pid" 2>/dev/null)
+kill "$twin2"
+wait "$twin2"
+if [ -n "$ino1" ] && [ "$ino2" != "$ino1" ] && [ "$ino_after" = "$ino2" ] &&
+	[ "$pid_after" = "$twin2" ] && [ ! -e "$tmp/twin.sock" ] && [ ! -e "$tmp/twin.pid" ]; then
+	echo "PASS second-instance-socket-kept"
+	passed=$((passed + 1))
+else
+	echo "FAIL second-instance-socket-kept: socket inode $ino1 -> $ino2 -> after the first stopped '$ino_after'; PidFile '$pid_after' (second is $twin2); left after both: $(ls "$tmp"/twin.sock "$tmp"/twin.pid 2>/dev/null)"
+	failed=$((failed + 1))
+fi
+
+# Under systemd (standard error is the journal, named in JOURNAL_STREAM)
+# lines go to syslog only, which the journal also receives: not twice.
+# Here there is no syslog daemon, so the lines go nowhere; the first twin
+# above, with a plain file as standard error, is the control.
+: > "$tmp/journal.log"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$tmp/journal.log") \
+	"$build/bouncetag-milter" -f -c "$tmp/twin.conf" 2>> "$tmp/journal.log" &
+jpid=$!
+i=0
+while [ ! -S "$tmp/twin.sock" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
+kill "$jpid"
+wait "$jpid"
+if grep -q "started:" "$tmp/twin1.log" && [ ! -s "$tmp/journal.log" ]; then
+	echo "PASS journal-not-logged-twice"
+	passed=$((passed + 1))
+else
+	echo "FAIL journal-not-logged-twice: standard error had: $(head -3 "$tmp/journal.log")"
+	failed=$((failed + 1))
+fi
+
 for script in "$top"/tests/milter/[0-9]*.lua; do
 	name=$(basename "$script" .lua)
 	case $name in
