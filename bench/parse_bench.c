@@ -20,10 +20,12 @@
  *	perrule   each rule loaded as a one-rule set and timed alone over the
  *	          same replies: where rule matching time goes, and how many
  *	          rules run per reply before the first match
- *	prefilter a prototype literal prefilter (prefilter.c) over the same
- *	          replies: how many rules would still need PCRE2, and the time
- *	          a classification would take with it (figures only: the
- *	          verdicts are checked against rules_classify())
+ *	sieve     rules_classify() (the rule sieve picks the rules whose
+ *	          required literals occur, and only those run PCRE2) against
+ *	          rules_classify_unfiltered() (every rule in file order up to
+ *	          the first match, the text scanned once per rule) over the
+ *	          same replies and every "example =" of the rules file: time
+ *	          per reply, and verdicts that differ (must be none)
  *
  * Output: readable lines, and one machine-readable line per phase that
  *	starts with "PARSE " and holds key=value pairs.
@@ -44,7 +46,6 @@
 
 #include "bounce.h"
 #include "msg.h"
-#include "prefilter.h"
 #include "reply.h"
 #include "rules.h"
 
@@ -372,7 +373,8 @@ static int sample_cmp_cost(const void *a, const void *b)
 /*
  * Each rule alone over every reply: its cost per reply, net of the
  * subject building and fallback that an empty set also pays. Also the
- * number of rules run before the first match (what a prefilter saves).
+ * number of rules run before the first match (what the unfiltered loop runs; the sieve skips most
+ * of them).
  */
 static void phase_perrule(const struct opts *o, const char *rbuf, size_t rlen,
                           const struct samples *ss, const struct rules *all)
@@ -451,7 +453,7 @@ static void phase_perrule(const struct opts *o, const char *rbuf, size_t rlen,
 
 /*
  * The "example =" replies of the rules file, parsed like real replies: a
- * second, wider check that the prefilter gives the same verdicts.
+ * second, wider check that the sieve gives the same verdicts.
  */
 static void collect_examples(const char *buf, size_t len, struct samples *out)
 {
@@ -485,10 +487,8 @@ static void collect_examples(const char *buf, size_t len, struct samples *out)
 	}
 }
 
-/* Verdicts of the prefilter that differ from rules_classify() on the whole set. */
-static size_t prefilter_mismatches(const struct prefilter *pf, const struct rules *const *one,
-                                   size_t n, const struct rules *all, const struct samples *ss,
-                                   size_t *candidates)
+/* Replies whose sieved verdict differs from the unfiltered one. */
+static size_t sieve_mismatches(const struct rules *rs, const struct samples *ss)
 {
 	struct classify_input in;
 	struct verdict want, got;
@@ -496,76 +496,56 @@ static size_t prefilter_mismatches(const struct prefilter *pf, const struct rule
 
 	for (size_t k = 0; k < ss->n; k++) {
 		sample_input(&ss->s[k], &in);
-		rules_classify(all, &in, &want);
-		*candidates += prefilter_classify(pf, one, n, &in, &got);
-		if ((got.rule == NULL) != (want.rule == NULL) ||
+		rules_classify_unfiltered(rs, &in, &want);
+		rules_classify(rs, &in, &got);
+		if (got.cls != want.cls || (got.rule == NULL) != (want.rule == NULL) ||
 		    (got.rule && strcmp(got.rule, want.rule) != 0))
 			bad++;
 	}
 	return bad;
 }
 
-static void phase_prefilter(const struct opts *o, const char *rbuf, size_t rlen,
-                            const struct samples *ss, const struct rules *all, double classify_us)
+static void pass_unfiltered(const struct samples *ss, const struct rules *rs, struct verdict *v)
 {
-	struct rules **one;
-	char **ids;
-	size_t n = split_rules(rbuf, rlen, &one, &ids);
-	struct prefilter *pf = prefilter_build(rbuf, rlen);
-	struct samples ex = {0};
-	struct verdict got;
 	struct classify_input in;
-	size_t mismatches, ex_mismatches, candidates = 0, ex_candidates = 0, literal_rules;
+
+	for (size_t i = 0; i < ss->n; i++) {
+		sample_input(&ss->s[i], &in);
+		rules_classify_unfiltered(rs, &in, &v[i]);
+	}
+}
+
+static void phase_sieve(const struct opts *o, const char *rbuf, size_t rlen,
+                        const struct samples *ss, const struct rules *rs, double classify_us)
+{
+	struct samples ex = {0};
+	struct verdict *v = xrealloc(NULL, ss->n * sizeof(*v));
+	size_t mismatches = sieve_mismatches(rs, ss), ex_mismatches;
 	struct timing t;
+	double us;
 
-	if (pf == NULL) {
-		fprintf(stderr, "parse_bench: cannot build the prefilter\n");
-		exit(1);
-	}
-	literal_rules = prefilter_rules_with_literals(pf);
-	mismatches =
-	    prefilter_mismatches(pf, (const struct rules *const *)one, n, all, ss, &candidates);
 	collect_examples(rbuf, rlen, &ex);
-	ex_mismatches =
-	    prefilter_mismatches(pf, (const struct rules *const *)one, n, all, &ex, &ex_candidates);
-	TIMED(
-	    t, o->seconds, o->passes, for (size_t k = 0; k < ss->n; k++) {
-		    sample_input(&ss->s[k], &in);
-		    prefilter_classify(pf, (const struct rules *const *)one, n, &in, &got);
-	    });
-	{
-		double us = t.wall * 1e6 / ((double)t.passes * (double)ss->n);
-
-		printf(
-		    "prefilter %zu of %zu rules have required literals; %.2f rules run PCRE2 per "
-		    "reply (was every rule up to the first match); %.3f us/reply vs %.3f "
-		    "(x%.1f); verdicts that differ: %zu of %zu corpus replies, %zu of %zu "
-		    "rule examples\n",
-		    literal_rules, n, (double)candidates / (double)ss->n, us, classify_us,
-		    classify_us / us, mismatches, ss->n, ex_mismatches, ex.n);
-		printf("PARSE phase=prefilter rules=%zu literal_rules=%zu pcre_per_reply=%.2f "
-		       "us_per_reply=%.4f classify_us_per_reply=%.4f speedup=%.2f mismatches=%zu "
-		       "examples=%zu example_mismatches=%zu example_pcre_per_reply=%.2f\n",
-		       n, literal_rules, (double)candidates / (double)ss->n, us, classify_us,
-		       classify_us / us, mismatches, ex.n, ex_mismatches,
-		       ex.n ? (double)ex_candidates / (double)ex.n : 0);
-	}
-	prefilter_free(pf);
-	for (size_t i = 0; i < n; i++) {
-		rules_release(one[i]);
-		free(ids[i]);
-	}
-	free(one);
-	free(ids);
+	ex_mismatches = sieve_mismatches(rs, &ex);
+	TIMED(t, o->seconds, o->passes, pass_unfiltered(ss, rs, v));
+	us = t.wall * 1e6 / ((double)t.passes * (double)ss->n);
+	printf("sieve     rules_classify %.3f us/reply, every rule in order %.3f us/reply (x%.1f); "
+	       "verdicts that differ: %zu of %zu corpus replies, %zu of %zu rule examples\n",
+	       classify_us, us, classify_us > 0 ? us / classify_us : 0, mismatches, ss->n,
+	       ex_mismatches, ex.n);
+	printf("PARSE phase=sieve us_per_reply=%.4f unfiltered_us_per_reply=%.4f speedup=%.2f "
+	       "mismatches=%zu replies=%zu examples=%zu example_mismatches=%zu\n",
+	       classify_us, us, classify_us > 0 ? us / classify_us : 0, mismatches, ss->n, ex.n,
+	       ex_mismatches);
 	for (size_t i = 0; i < ex.n; i++)
 		free(ex.s[i].text);
 	free(ex.s);
+	free(v);
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: parse_bench [-r RULES] [-t SECONDS] [-n PASSES] "
-	                "[-p full,norules,classify,perrule,prefilter] [-v] DIR|FILE...\n");
+	                "[-p full,norules,classify,perrule,sieve] [-v] DIR|FILE...\n");
 	exit(2);
 }
 
@@ -635,7 +615,7 @@ int main(int argc, char **argv)
 			printf("PARSE phase=rules_share share=%.4f rules_us_per_msg=%.3f\n",
 			       (full_us - none_us) / full_us, full_us - none_us);
 	}
-	if (phase_on(&o, "classify") || phase_on(&o, "perrule") || phase_on(&o, "prefilter"))
+	if (phase_on(&o, "classify") || phase_on(&o, "perrule") || phase_on(&o, "sieve"))
 		collect_samples(&c, rs, &ss);
 	v = xrealloc(NULL, (ss.n + 1) * sizeof(*v));
 	if (ss.n > 0) {
@@ -653,8 +633,8 @@ int main(int argc, char **argv)
 	}
 	if (ss.n > 0 && phase_on(&o, "perrule"))
 		phase_perrule(&o, rbuf, rlen, &ss, rs);
-	if (ss.n > 0 && phase_on(&o, "prefilter"))
-		phase_prefilter(&o, rbuf, rlen, &ss, rs, classify_us);
+	if (ss.n > 0 && phase_on(&o, "sieve"))
+		phase_sieve(&o, rbuf, rlen, &ss, rs, classify_us);
 
 	for (size_t i = 0; i < ss.n; i++)
 		free(ss.s[i].text);

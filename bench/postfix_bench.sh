@@ -15,6 +15,11 @@
 # see the same machine load. A round ends when the maillog shows every
 # recipient delivered (status=sent); its rate is messages / that time.
 #
+# With FLOOR_SOCKET set (the socket of bench/nullmilter, a libmilter filter
+# that asks for the same protocol steps and does nothing), a third service
+# on 127.0.0.1:40589 uses that one, and each round sends to it as well: the
+# cost of attaching any libmilter filter, measured beside bouncetag's.
+#
 # Writes "POSTFIX key=value ..." lines to OUT (one per round, then a
 # summary with the ratio of the medians) and stops everything it started:
 # the Postfix instance, smtp-sink and the temporary directory.
@@ -26,6 +31,8 @@ out=$4
 sink_port=40525
 plain_port=40587
 milter_port=40588
+floor_port=40589
+floor=${FLOOR_SOCKET:-}
 rcpts=2
 sessions=${5:-20}
 
@@ -52,7 +59,7 @@ cleanup() {
 }
 [ -n "${KEEP:-}" ] || trap cleanup EXIT INT TERM
 
-for p in $sink_port $plain_port $milter_port; do
+for p in $sink_port $plain_port $milter_port $floor_port; do
 	if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$p "; then
 		echo "postfix_bench: port $p is in use" >&2
 		exit 1
@@ -98,6 +105,11 @@ EOF
 cat > "$etc/master.cf" <<EOF
 127.0.0.1:$plain_port inet n - n - - smtpd -o syslog_name=postfix/plain
 127.0.0.1:$milter_port inet n - n - - smtpd -o syslog_name=postfix/milter -o smtpd_milters=unix:$sock -o milter_macro_daemon_name=submission
+EOF
+[ -n "$floor" ] && cat >> "$etc/master.cf" <<EOF
+127.0.0.1:$floor_port inet n - n - - smtpd -o syslog_name=postfix/floor -o smtpd_milters=unix:$floor -o milter_macro_daemon_name=submission
+EOF
+cat >> "$etc/master.cf" <<EOF
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -194,10 +206,12 @@ msgs_saved=$msgs
 msgs=$((msgs / 5 > 50 ? msgs / 5 : 50))
 round warmup-plain $plain_port >/dev/null
 round warmup-milter $milter_port >/dev/null
+[ -n "$floor" ] && round warmup-floor $floor_port >/dev/null
 msgs=$msgs_saved
 r=1
 while [ $r -le "$rounds" ]; do
 	round plain $plain_port >> "$out"
+	[ -n "$floor" ] && round floor $floor_port >> "$out"
 	round milter $milter_port >> "$out"
 	r=$((r + 1))
 done
@@ -206,14 +220,19 @@ rejects=${rejects:-0}
 summary=$(awk -v rej="$rejects" '
 	/round=plain/  { for (i = 1; i <= NF; i++) if ($i ~ /^msg_per_s=/) { split($i, a, "="); p[np++] = a[2] } }
 	/round=milter/ { for (i = 1; i <= NF; i++) if ($i ~ /^msg_per_s=/) { split($i, a, "="); m[nm++] = a[2] } }
+	/round=floor/  { for (i = 1; i <= NF; i++) if ($i ~ /^msg_per_s=/) { split($i, a, "="); f[nf++] = a[2] } }
 	function median(v, n,    i, j, t) {
 		for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
 		return n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
 	}
 	END {
-		mp = median(p, np); mm = median(m, nm)
-		printf "POSTFIX summary rounds=%d plain_msg_per_s=%.1f milter_msg_per_s=%.1f ratio=%.3f rejects=%d\n",
+		mp = median(p, np); mm = median(m, nm); mf = nf ? median(f, nf) : 0
+		printf "POSTFIX summary rounds=%d plain_msg_per_s=%.1f milter_msg_per_s=%.1f ratio=%.3f rejects=%d",
 		       np, mp, mm, (mp > 0 ? mm / mp : 0), rej
+		if (nf)
+			printf " floor_msg_per_s=%.1f floor_ratio=%.3f milter_vs_floor=%.3f",
+			       mf, (mp > 0 ? mf / mp : 0), (mf > 0 ? mm / mf : 0)
+		printf "\n"
 	}' "$out")
 echo "$summary" >> "$out"
 cat "$out"

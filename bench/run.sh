@@ -12,9 +12,12 @@
 #   2. the store: SQLite filled with 1M (full: also 10M) suppressions, look-up
 #      latency, learned-result insert rate, size, cost of a handle;
 #   3. the milter: bench/miltload against the real daemon (private config and
-#      socket) with 1, 16 and 200 connections: RCPT decisions and DSNs learned
+#      socket) with 1, 4, 16 and 200 connections: RCPT decisions and DSNs learned
 #      per second with latency percentiles, resident memory, CPU per decision;
-#   4. a throwaway Postfix (bench/postfix_bench.sh) with and without the milter.
+#      the same client against bench/nullmilter (libmilter doing nothing) as
+#      the floor;
+#   4. a throwaway Postfix (bench/postfix_bench.sh) without a milter, with
+#      nullmilter and with bouncetag-milter.
 #
 # Filled databases are cached in build/bench-cache/ (rebuilt when missing or
 # made by another filler version); rows the bench writes into them (learned
@@ -61,6 +64,7 @@ tmp=$(mktemp -d /tmp/bouncetag-bench.XXXXXX)
 chmod 755 "$tmp" # Postfix's smtpd (user postfix) must reach the milter socket
 cmds=$tmp/commands.txt
 milter_pid=""
+null_pid=""
 
 stop_milter() {
 	if [ -n "$milter_pid" ]; then
@@ -71,6 +75,7 @@ stop_milter() {
 }
 cleanup() {
 	stop_milter
+	[ -n "$null_pid" ] && kill "$null_pid" 2>/dev/null && wait "$null_pid" 2>/dev/null
 	if [ -n "${BENCH_KEEP:-}" ]; then
 		echo "bench: kept $tmp" >&2
 	else
@@ -85,13 +90,14 @@ trap 'exit 1' INT TERM
 say "building the bench programs in $bin"
 mkdir -p "$bin" "$cache"
 # shellcheck disable=SC2086
-run $CC $CFLAGS_BENCH -o "$bin/parse_bench" bench/parse_bench.c bench/prefilter.c \
-	"$build/libbouncetag.a" $LIBS_BENCH || exit 1
+run $CC $CFLAGS_BENCH -o "$bin/parse_bench" bench/parse_bench.c "$build/libbouncetag.a" \
+	$LIBS_BENCH || exit 1
 # shellcheck disable=SC2086
 run $CC $CFLAGS_BENCH -o "$bin/store_bench" bench/store_bench.c "$build/libbouncetag.a" \
 	$LIBS_BENCH || exit 1
 # shellcheck disable=SC2086
 run $CC $CFLAGS_BENCH -o "$bin/miltload" bench/miltload.c -lpthread || exit 1
+run $CC $CFLAGS_BENCH -o "$bin/nullmilter" bench/nullmilter.c -lmilter -lpthread || exit 1
 
 # --- machine --------------------------------------------------------------
 started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
@@ -153,6 +159,8 @@ db_for() {
 for n in $sizes; do
 	db=$(db_for "$n") || exit 1
 	say "store: $n rows: look-ups, learned-result inserts"
+	# in the OS page cache, as the file of a store in use is
+	cat "$db" > /dev/null
 	run "$bin/store_bench" lookup "$db" "$n" "$t_store" > "$tmp/lookup-$n.txt" || exit 1
 	run "$bin/store_bench" record "$db" 1 "$t_store" > "$tmp/record1-$n.txt" || exit 1
 	run "$bin/store_bench" record "$db" 100 "$t_store" > "$tmp/record100-$n.txt" || exit 1
@@ -160,7 +168,7 @@ for n in $sizes; do
 		DELETE FROM events WHERE recipient >= 'r' AND recipient < 's';" > /dev/null 2>&1
 done
 db1=$(db_for 1000000) || exit 1
-run "$bin/store_bench" handles "$db1" 1000000 64 > "$tmp/handles.txt" || exit 1
+run "$bin/store_bench" handles "$db1" 1000000 32 > "$tmp/handles.txt" || exit 1
 
 # --- 3. milter ---------------------------------------------------------------
 # start_milter DB [RecordSent]
@@ -188,6 +196,23 @@ EOF
 		sleep 0.1
 	done
 }
+# nullmilter on $tmp/null.sock, open to Postfix's smtpd like the milter's socket
+start_null() {
+	printf '%s\n' "$bin/nullmilter unix:$tmp/null.sock" >> "$cmds"
+	"$bin/nullmilter" "unix:$tmp/null.sock" 2> "$tmp/null.log" &
+	null_pid=$!
+	i=0
+	while [ ! -S "$tmp/null.sock" ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$null_pid" 2>/dev/null; then
+			echo "bench: nullmilter did not start:" >&2
+			cat "$tmp/null.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+	chmod 666 "$tmp/null.sock"
+}
 rss() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$milter_pid/status"; }
 milter_cpu() { awk '{ print $14 + $15 }' "/proc/$milter_pid/stat"; } # clock ticks
 hz=$(getconf CLK_TCK)
@@ -214,6 +239,7 @@ for n in $sizes; do
 	c1=$(milter_cpu)
 	load "e16-$n" -c 16 -d "$t_milt" -N "$n"
 	c2=$(milter_cpu)
+	load "e4-$n" -c 4 -d "$t_milt" -N "$n"
 	load "e200-$n" -c 200 -d "$t_milt" -N "$n"
 	echo "$(rss VmRSS) $(rss VmHWM)" > "$tmp/rss-e200-$n.txt"
 	load "p200-$n" -c 200 -d "$t_milt" -N "$n" -R 20000
@@ -250,11 +276,30 @@ for n in $sizes; do
 			perf report -i "$tmp/perf.data" --no-children --sort comm -g none 2>/dev/null |
 				grep '%' | grep -v '^#' | head -8 > "$tmp/perf-comm.txt"
 		fi
-		say "postfix: $pf_rounds rounds of $pf_msgs messages, without and with the milter"
+		say "milter: the floor, nullmilter, with 1, 4 and 16 connections"
+		start_null
+		nload() { # nload NAME ARGS...: miltload against nullmilter (no recipient suppressed)
+			nname=$1
+			shift
+			run "$bin/miltload" -s "unix:$tmp/null.sock" -q -u 0 "$@" > "$tmp/milt-$nname.txt" \
+				2> "$tmp/milt-$nname.err" || say "miltload $nname (nullmilter) reported errors"
+		}
+		nload f1 -c 1 -d "$t_milt"
+		nload f4 -c 4 -d "$t_milt"
+		nload f16 -c 16 -d "$t_milt"
+		nload fh16 -c 16 -d "$t_milt" -R "$half"
+		say "postfix: $pf_rounds rounds of $pf_msgs messages: no milter, nullmilter, bouncetag"
 		c0=$(milter_cpu)
+		FLOOR_SOCKET=$tmp/null.sock
+		export FLOOR_SOCKET
+		printf '# FLOOR_SOCKET=%s for the next command\n' "$FLOOR_SOCKET" >> "$cmds"
 		run bench/postfix_bench.sh "$tmp/milter.sock" "$pf_msgs" "$pf_rounds" "$tmp/postfix.txt" \
 			> /dev/null || say "postfix bench failed"
+		unset FLOOR_SOCKET
 		echo "$c0 $(milter_cpu)" > "$tmp/cpu-postfix.txt"
+		kill "$null_pid" 2>/dev/null
+		wait "$null_pid" 2>/dev/null
+		null_pid=""
 	fi
 	stop_milter
 	if [ "$n" -eq 1000000 ]; then
