@@ -106,7 +106,7 @@ static void bounce_derive_status(struct bounce_result *r)
 	for (size_t i = 0; i < sizeof(bounce_derived) / sizeof(bounce_derived[0]); i++) {
 		if (bounce_derived[i].cls != r->verdict.cls ||
 		    (bounce_derived[i].reason &&
-		     strcmp(bounce_derived[i].reason, r->verdict.reason)))
+		     strcmp(bounce_derived[i].reason, r->verdict.reason) != 0))
 			continue;
 		sd = bounce_derived[i].subject_detail;
 		break;

@@ -7,6 +7,7 @@
  * real out-of-office replies (Exchange, Apple Mail, Gmail, vacation(1)).
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -114,20 +115,23 @@ static const char *const notice_bounce_phrases[] = {
     NULL,
 };
 
-static int notice_has(const char *value, const char *const *words)
+/* The lists as search sets, made once: each value is then read once. */
+static struct text_set notice_daemon_set, notice_bounce_subject_set, notice_autoreply_subject_set,
+    notice_bounce_phrase_set;
+static pthread_once_t notice_sets_once = PTHREAD_ONCE_INIT;
+
+static void notice_sets_init(void)
 {
-	if (value == NULL)
-		return 0;
-	for (size_t i = 0; words[i]; i++)
-		if (strcasestr(value, words[i]) != NULL)
-			return 1;
-	return 0;
+	text_set_init(&notice_daemon_set, notice_daemons);
+	text_set_init(&notice_bounce_subject_set, notice_bounce_subjects);
+	text_set_init(&notice_autoreply_subject_set, notice_autoreply_subjects);
+	text_set_init(&notice_bounce_phrase_set, notice_bounce_phrases);
 }
 
-/* Case-blind search for needle in the first n bytes of hay. */
-static int notice_find(const char *hay, size_t n, const char *needle)
+/* Does the header value contain a word of the set (case-blind)? */
+static int notice_has(const char *value, const struct text_set *words)
 {
-	return text_find_ci(hay, n, needle) >= 0;
+	return value != NULL && text_set_find(words, value, strlen(value), NULL) >= 0;
 }
 
 static int notice_is_feedback(const struct mail_part *p, size_t depth)
@@ -162,7 +166,7 @@ static int notice_is_autoreply(const struct mail_part *root)
 		return 1;
 	if ((v = mail_part_header(root, "Precedence")) && strcasestr(v, "auto_reply"))
 		return 1;
-	return notice_has(mail_part_header(root, "Subject"), notice_autoreply_subjects);
+	return notice_has(mail_part_header(root, "Subject"), &notice_autoreply_subject_set);
 }
 
 /* The first text/plain leaf, not looking into enclosed messages. */
@@ -187,16 +191,13 @@ static const struct mail_part *notice_text(const struct mail_part *p, size_t dep
  */
 static enum notice_kind notice_ses(const char *s, size_t n)
 {
-	long at = -1;
+	const char *p = memmem(s, n, "notificationType", 16);
+	size_t at;
 
-	for (size_t i = 0; i + 16 <= n; i++)
-		if (strncmp(s + i, "notificationType", 16) == 0) {
-			at = (long)i + 16;
-			break;
-		}
-	if (at < 0)
+	if (p == NULL)
 		return NOTICE_OTHER;
-	for (size_t i = (size_t)at; i < n && i < (size_t)at + 8; i++) {
+	at = (size_t)(p - s) + 16;
+	for (size_t i = at; i < n && i < at + 8; i++) {
 		if (isalpha((unsigned char)s[i]))
 			return strncmp(s + i, "Bounce", 6) == 0      ? NOTICE_BOUNCE
 			       : strncmp(s + i, "Complaint", 9) == 0 ? NOTICE_FEEDBACK
@@ -213,9 +214,8 @@ static enum notice_kind notice_body(const struct mail_part *root)
 	if (t == NULL)
 		return NOTICE_OTHER;
 	n = t->body_len < NOTICE_BODY_MAX ? t->body_len : NOTICE_BODY_MAX;
-	for (size_t i = 0; notice_bounce_phrases[i]; i++)
-		if (notice_find(t->body, n, notice_bounce_phrases[i]))
-			return NOTICE_BOUNCE;
+	if (text_set_find(&notice_bounce_phrase_set, t->body, n, NULL) >= 0)
+		return NOTICE_BOUNCE;
 	return notice_ses(t->body, n);
 }
 
@@ -226,6 +226,7 @@ enum notice_kind notice_kind(const struct mail *m)
 
 	if (m == NULL || (root = m->root) == NULL)
 		return NOTICE_OTHER;
+	pthread_once(&notice_sets_once, notice_sets_init);
 	if (notice_is_feedback(root, 0))
 		return NOTICE_FEEDBACK;
 	if ((t = notice_text(root, 0)) != NULL &&
@@ -235,8 +236,8 @@ enum notice_kind notice_kind(const struct mail *m)
 		return k;
 	if (mail_find(m, "message/delivery-status") ||
 	    mail_find(m, "message/global-delivery-status") ||
-	    notice_has(mail_part_header(root, "From"), notice_daemons) ||
-	    notice_has(mail_part_header(root, "Subject"), notice_bounce_subjects))
+	    notice_has(mail_part_header(root, "From"), &notice_daemon_set) ||
+	    notice_has(mail_part_header(root, "Subject"), &notice_bounce_subject_set))
 		return NOTICE_BOUNCE;
 	if (notice_is_autoreply(root))
 		return NOTICE_AUTOREPLY;

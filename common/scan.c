@@ -28,6 +28,8 @@
  *	the generic steps finish.
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,9 @@
 #include "text.h"
 
 #define SCAN_EXCL_MAX 32
+
+/* Word lists searched in one pass each (made once: scan_sets_init()). */
+static struct text_set scan_list_start_set, scan_delay_set;
 
 struct scan_line {
 	size_t off;
@@ -58,16 +63,17 @@ struct scan_ctx {
 	int depth;       /* bounces quoted in bounces (scan_embedded) */
 	struct scan_line *lines;
 	size_t nlines;
-	char excl[SCAN_EXCL_MAX][ADDR_MAX];
-	int excl_weak[SCAN_EXCL_MAX]; /* from a header: a line naming the address alone wins */
 	size_t nexcl;
-	size_t first_line; /* where recipients start to be collected */
-	struct scan_rcpt *rcpts;
+	size_t first_line;       /* where recipients start to be collected */
+	struct scan_rcpt *rcpts; /* SCAN_RCPTS_MAX of them; the first nrcpts are set */
 	size_t nrcpts;
 	int fixed;  /* the recipient set is known: take no more from the text */
 	int *owner; /* per line: index into rcpts, or -1 */
 	struct dsn_report *out;
 	int oom;
+	/* Last, and not cleared by scan_setup(): only the first nexcl are set. */
+	int excl_weak[SCAN_EXCL_MAX]; /* from a header: a line naming the address alone wins */
+	char excl[SCAN_EXCL_MAX][ADDR_MAX];
 };
 
 /* --- small string helpers ------------------------------------------------ */
@@ -91,11 +97,21 @@ static char *scan_squeeze(struct scan_ctx *ctx, const char *s, size_t n)
 	return p;
 }
 
+/* ASCII lowercase, as tolower() in the C locale. */
+static int scan_lower(int c)
+{
+	return (unsigned)(c - 'A') < 26u ? c | 0x20 : c;
+}
+
 /* Does s (n bytes) start with word, ignoring case? */
 static int scan_starts(const char *s, size_t n, const char *word)
 {
-	size_t k = strlen(word);
+	size_t k;
 
+	/* most calls fail at the first byte: spare them the rest */
+	if (n == 0 || scan_lower((unsigned char)s[0]) != scan_lower((unsigned char)word[0]))
+		return 0;
+	k = strlen(word);
 	return n >= k && strncasecmp(s, word, k) == 0;
 }
 
@@ -203,11 +219,13 @@ static int scan_is_cut(const char *s, size_t n)
 	if (n - i > 64)
 		return 0;
 	for (size_t k = 0; scan_cut_lines[k]; k++) {
-		size_t w = strlen(scan_cut_lines[k]);
+		size_t w;
 
+		if (!scan_starts(s + i, n - i, scan_cut_lines[k]))
+			continue;
 		/* the whole line, or the line up to a colon, dash or full stop */
-		if (scan_starts(s + i, n - i, scan_cut_lines[k]) &&
-		    (i + w == n || strchr(" :.-=*", s[i + w]) != NULL) &&
+		w = strlen(scan_cut_lines[k]);
+		if ((i + w == n || strchr(" :.-=*", s[i + w]) != NULL) &&
 		    (scan_cut_lines[k][0] != 'o' || i + w + 12 >= n))
 			return 1;
 	}
@@ -290,6 +308,14 @@ static int scan_local_char(int c)
 static int scan_domain_char(int c)
 {
 	return isalnum(c) || c == '-' || c == '.';
+}
+
+/* Offset of the next '@' in s[from..n), or n. */
+static size_t scan_next_at(const char *s, size_t n, size_t from)
+{
+	const char *p = from < n ? memchr(s + from, '@', n - from) : NULL;
+
+	return p ? (size_t)(p - s) : n;
 }
 
 /*
@@ -388,8 +414,8 @@ static void scan_exclude_value(struct scan_ctx *ctx, const char *v)
 	if (v == NULL)
 		return;
 	n = strlen(v);
-	for (size_t at = 0; at < n; at++) {
-		if (v[at] != '@' || !scan_addr_at(v, n, at, &b, &e) || e - b >= ADDR_MAX)
+	for (size_t at = 0; (at = scan_next_at(v, n, at)) < n; at++) {
+		if (!scan_addr_at(v, n, at, &b, &e) || e - b >= ADDR_MAX)
 			continue;
 		memcpy(tok, v + b, e - b);
 		tok[e - b] = 0;
@@ -467,8 +493,8 @@ static int scan_line_addrs(struct scan_ctx *ctx, size_t li,
 	char tok[ADDR_MAX], norm[ADDR_MAX];
 	int r;
 
-	for (size_t at = 0; at < n; at++) {
-		if (s[at] != '@' || !scan_addr_at(s, n, at, &b, &e))
+	for (size_t at = 0; (at = scan_next_at(s, n, at)) < n; at++) {
+		if (!scan_addr_at(s, n, at, &b, &e))
 			continue;
 		at = e;
 		if (e - b >= ADDR_MAX)
@@ -507,14 +533,34 @@ static const char *const scan_list_starts[] = {
     NULL,
 };
 
+/*
+ * The first line that holds one of the words, or nlines. The words hold
+ * no line end, so the earliest match in the text the lines cover is in
+ * that line.
+ */
+static size_t scan_first_line_with(const struct scan_ctx *ctx, const struct text_set *words)
+{
+	const struct scan_line *last;
+	long at;
+	size_t li = 0;
+
+	if (ctx->nlines == 0)
+		return 0;
+	last = &ctx->lines[ctx->nlines - 1];
+	if ((at = text_set_find(words, ctx->text, last->off + last->len, NULL)) < 0)
+		return ctx->nlines;
+	while (li + 1 < ctx->nlines && ctx->lines[li + 1].off <= (size_t)at)
+		li++;
+	return li;
+}
+
 static void scan_collect(struct scan_ctx *ctx)
 {
-	for (size_t li = 0; li < ctx->nlines && ctx->first_line == 0; li++)
-		for (size_t k = 0; scan_list_starts[k]; k++)
-			if (scan_find(ctx->text + ctx->lines[li].off, ctx->lines[li].len,
-			              scan_list_starts[k]) >= 0)
-				ctx->first_line = li + 1;
-	for (size_t li = ctx->first_line; li < ctx->nlines; li++)
+	size_t li = scan_first_line_with(ctx, &scan_list_start_set);
+
+	if (li < ctx->nlines && ctx->first_line == 0)
+		ctx->first_line = li + 1;
+	for (li = ctx->first_line; li < ctx->nlines; li++)
 		scan_line_addrs(ctx, li, scan_collect_one, NULL);
 }
 
@@ -548,10 +594,10 @@ static void scan_collect_returned_to(struct scan_ctx *ctx)
 	if (v == NULL || strchr(v, ',') != NULL)
 		return;
 	n = strlen(v);
-	for (size_t at = 0; at < n; at++) {
+	for (size_t at = 0; (at = scan_next_at(v, n, at)) < n; at++) {
 		char tok[ADDR_MAX];
 
-		if (v[at] != '@' || !scan_addr_at(v, n, at, &b, &e) || e - b >= ADDR_MAX)
+		if (!scan_addr_at(v, n, at, &b, &e) || e - b >= ADDR_MAX)
 			continue;
 		memcpy(tok, v + b, e - b);
 		tok[e - b] = 0;
@@ -651,14 +697,17 @@ static size_t scan_paragraph_end(const char *s, size_t n, size_t from)
 /* Letters in s other than those of the address a: is there a message? */
 static int scan_says_more(const char *s, size_t n, const char *a)
 {
-	size_t letters = 0, alen = strlen(a);
+	size_t letters = 0, alen = strlen(a), i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (i + alen <= n && strncasecmp(s + i, a, alen) == 0) {
-			i += alen - 1;
-			continue;
-		}
-		letters += isalpha((unsigned char)s[i]) != 0;
+	while (i < n) {
+		long k = text_find_ci(s + i, n - i, a);
+		size_t end = k < 0 ? n : i + (size_t)k;
+
+		for (; i < end; i++)
+			letters += isalpha((unsigned char)s[i]) != 0;
+		if (k < 0)
+			break;
+		i += alen; /* the address itself says nothing */
 	}
 	return letters >= 8;
 }
@@ -730,12 +779,9 @@ static int scan_is_delay(const struct scan_ctx *ctx)
 {
 	const char *subj = mail_part_header(ctx->m->root, "Subject");
 
-	for (size_t i = 0; scan_delay_words[i]; i++)
-		if ((subj && strcasestr(subj, scan_delay_words[i])) ||
-		    scan_find(ctx->text, ctx->len < 4096 ? ctx->len : 4096, scan_delay_words[i]) >=
-		        0)
-			return 1;
-	return 0;
+	return (subj && text_set_find(&scan_delay_set, subj, strlen(subj), NULL) >= 0) ||
+	       text_set_find(&scan_delay_set, ctx->text, ctx->len < 4096 ? ctx->len : 4096, NULL) >=
+	           0;
 }
 
 /* A header of the message quoted after the cut (qmail, Sendmail V5), or NULL. */
@@ -845,8 +891,8 @@ static int scan_failed_header(struct scan_ctx *ctx)
 	if (v == NULL)
 		return 0;
 	n = strlen(v);
-	for (size_t at = 0; at < n; at++) {
-		if (v[at] != '@' || !scan_addr_at(v, n, at, &b, &e) || e - b >= ADDR_MAX)
+	for (size_t at = 0; (at = scan_next_at(v, n, at)) < n; at++) {
+		if (!scan_addr_at(v, n, at, &b, &e) || e - b >= ADDR_MAX)
 			continue;
 		memcpy(tok, v + b, e - b);
 		tok[e - b] = 0;
@@ -903,7 +949,7 @@ static void scan_unescape_quotes(struct scan_ctx *ctx)
 static int scan_ses_json(struct scan_ctx *ctx)
 {
 	long at = scan_find(ctx->text, ctx->full_len, "notificationType");
-	size_t i, n = ctx->full_len;
+	size_t i, n;
 	const char *s = ctx->text;
 
 	if (at < 0)
@@ -975,7 +1021,6 @@ static int scan_embedded(struct scan_ctx *ctx)
 
 		if (scan_starts(s, len, "From MAILER-DAEMON ") && nl != NULL) {
 			s = nl + 1;
-			len = 0;
 		} else if (!scan_starts(s, len, "Return-Path: <>")) {
 			off += len + 1;
 			continue;
@@ -1009,15 +1054,26 @@ static const struct scan_format {
 
 /* --- entry points ------------------------------------------------------------ */
 
+static pthread_once_t scan_sets_once = PTHREAD_ONCE_INIT;
+
+static void scan_sets_init(void)
+{
+	text_set_init(&scan_list_start_set, scan_list_starts);
+	text_set_init(&scan_delay_set, scan_delay_words);
+}
+
 static int scan_setup(struct scan_ctx *ctx, const struct mail *m, struct dsn_report *out)
 {
-	memset(ctx, 0, sizeof(*ctx));
+	pthread_once(&scan_sets_once, scan_sets_init);
+	/* the exclusion list is 10 KiB that nothing reads before it is written */
+	memset(ctx, 0, offsetof(struct scan_ctx, excl_weak));
 	memset(out, 0, sizeof(*out));
 	ctx->m = m;
 	ctx->out = out;
 	if (m == NULL || m->root == NULL)
 		return 0;
-	if ((ctx->rcpts = calloc(SCAN_RCPTS_MAX, sizeof(*ctx->rcpts))) == NULL)
+	/* likewise the recipients: only the first nrcpts are read */
+	if ((ctx->rcpts = malloc(SCAN_RCPTS_MAX * sizeof(*ctx->rcpts))) == NULL)
 		return -1;
 	if (scan_text(ctx) < 0)
 		return -1;

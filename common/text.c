@@ -1,12 +1,36 @@
 /*
- * text - byte-string copies for the parsers. See text.h.
+ * text - byte-string copies and case-blind searches for the parsers. See text.h.
+ *
+ * How the searches work:
+ *	A single word is looked for by its rarest byte (by the letter
+ *	frequencies of English text; punctuation rarer, the space commonest):
+ *	memchr() finds each place where that byte, in either case, stands,
+ *	and only there is the whole word compared. Bounce texts are mostly
+ *	English and ASCII, so most bytes are skipped at memchr()'s speed.
+ *
+ *	A set of words is looked for in one pass (Wu and Manber's multi-word
+ *	search): a window as long as the shortest word slides over the text,
+ *	and the last three bytes under it say, through a table made once per
+ *	set, how far it may move without passing over the start of any word;
+ *	only where that is nowhere are the words compared. Words shorter than
+ *	TEXT_SHORT would make the window, and so every move, short: they are
+ *	looked for one by one as above instead, each only up to the best
+ *	match found so far. The table hashes each byte with 0x20 set, which
+ *	maps both cases of a letter to the same value, so a case-blind match
+ *	always hashes alike.
  */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "text.h"
+
+/* Words shorter than this are searched alone (see above). */
+#define TEXT_SHORT 8
+/* Bytes of a block; the window is at least TEXT_SHORT > TEXT_BLOCK bytes. */
+#define TEXT_BLOCK 3
+/* A longer window gains nothing for keyword lists; it keeps shifts in a byte. */
+#define TEXT_WINDOW_MAX 200
 
 char *text_dup(const char *s, size_t n)
 {
@@ -43,26 +67,210 @@ char *text_squeeze(const char *s, size_t n, size_t max)
 	return out;
 }
 
+/* ASCII lowercase, as tolower() in the C locale. */
+static unsigned char text_fold(unsigned char c)
+{
+	return (unsigned char)((unsigned)(c - 'A') < 26u ? c | 0x20 : c);
+}
+
+static int text_eq_ci(const char *s, const char *w, size_t k)
+{
+	for (size_t i = 0; i < k; i++)
+		if (text_fold((unsigned char)s[i]) != text_fold((unsigned char)w[i]))
+			return 0;
+	return 1;
+}
+
+/* How rare a byte is in bounce text: higher is rarer. */
+static int text_rarity(unsigned char c)
+{
+	static const char letters[] = "etaoinsrhldcumfpgwybvkxjqz"; /* commonest first */
+
+	c = text_fold(c);
+	if (c >= 'a' && c <= 'z')
+		return 1 + (int)(strchr(letters, c) - letters);
+	if (c == ' ')
+		return 0;
+	if (c == '.' || c == ',' || c == '-')
+		return 12;
+	if (c >= '0' && c <= '9')
+		return 18;
+	if (c >= 0x80)
+		return 10; /* common in the many non-English bounces */
+	return 28;
+}
+
+/* Offset of the rarest byte of w (the first of equals). */
+static size_t text_anchor(const char *w, size_t k)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i < k; i++)
+		if (text_rarity((unsigned char)w[i]) > text_rarity((unsigned char)w[best]))
+			best = i;
+	return best;
+}
+
 /*
- * One pass over s: only where the first byte matches (either case) is the
- * rest compared. Bounded by n; NUL bytes in s simply never match.
+ * w (k > 0 bytes) in s (n bytes) by its byte at offset a: every place where
+ * that byte stands in either case is a candidate, in order of position.
  */
+static long text_find_at(const char *s, size_t n, const char *w, size_t k, size_t a)
+{
+	unsigned char lo = text_fold((unsigned char)w[a]);
+	unsigned char up = (unsigned char)(lo >= 'a' && lo <= 'z' ? lo - 0x20 : lo);
+	const char *from, *end, *p1, *p2;
+
+	if (k > n)
+		return -1;
+	/* a match at i has its anchor at i + a, for i in [0, n - k] */
+	from = s + a;
+	end = from + (n - k + 1);
+	p1 = memchr(from, lo, (size_t)(end - from));
+	p2 = up != lo ? memchr(from, up, (size_t)(end - from)) : NULL;
+	while (p1 != NULL || p2 != NULL) {
+		const char *p = (p2 == NULL || (p1 != NULL && p1 < p2)) ? p1 : p2;
+
+		if (text_eq_ci(p - a, w, k))
+			return (long)(p - a - s);
+		if (p == p1)
+			p1 = memchr(p1 + 1, lo, (size_t)(end - (p1 + 1)));
+		else
+			p2 = memchr(p2 + 1, up, (size_t)(end - (p2 + 1)));
+	}
+	return -1;
+}
+
 long text_find_ci(const char *s, size_t n, const char *needle)
 {
 	size_t k = strlen(needle);
-	unsigned char lo, up;
 
 	if (k == 0)
 		return 0;
-	if (k > n)
-		return -1;
-	lo = (unsigned char)tolower((unsigned char)needle[0]);
-	up = (unsigned char)toupper((unsigned char)needle[0]);
-	for (size_t i = 0; i <= n - k; i++) {
-		unsigned char c = (unsigned char)s[i];
+	return text_find_at(s, n, needle, k, text_anchor(needle, k));
+}
 
-		if ((c == lo || c == up) && strncasecmp(s + i + 1, needle + 1, k - 1) == 0)
-			return (long)i;
+static unsigned text_block_hash(const unsigned char *p)
+{
+	return (((unsigned)(p[0] | 0x20) << 8) ^ ((unsigned)(p[1] | 0x20) << 4) ^
+	        (unsigned)(p[2] | 0x20)) &
+	       (TEXT_SET_HASH - 1);
+}
+
+void text_set_init(struct text_set *set, const char *const *words)
+{
+	size_t m = TEXT_WINDOW_MAX;
+
+	memset(set, 0, sizeof(*set));
+	set->words = words;
+	for (set->nwords = 0; words[set->nwords] != NULL; set->nwords++) {
+		size_t i = set->nwords, k = strlen(words[i]);
+
+		if (i >= TEXT_SET_MAX || k == 0)
+			set->plain = 1;
+		if (set->plain)
+			continue;
+		set->len[i] = k;
+		set->anchor[i] = text_anchor(words[i], k);
+		set->last[i] = TEXT_SET_HASH;
+		if (k >= TEXT_SHORT && k < m)
+			m = k;
+	}
+	for (size_t i = 0; i < set->nwords && !set->plain; i++)
+		if (set->len[i] >= TEXT_SHORT)
+			set->window = m;
+	if (set->window == 0)
+		return;
+	/* a block at offset j of a word's first m bytes: the window may move m - 3 - j */
+	memset(set->shift, (int)(m - TEXT_BLOCK + 1), sizeof(set->shift));
+	for (size_t i = 0; i < set->nwords; i++) {
+		if (set->len[i] < TEXT_SHORT)
+			continue;
+		for (size_t j = 0; j + TEXT_BLOCK <= m; j++) {
+			unsigned h = text_block_hash((const unsigned char *)words[i] + j);
+			size_t sh = m - TEXT_BLOCK - j;
+
+			if (sh < set->shift[h])
+				set->shift[h] = (unsigned char)sh;
+			if (sh == 0)
+				set->last[i] = h;
+		}
+	}
+}
+
+/* The long words: earliest start, lowest index there. */
+static long text_set_scan(const struct text_set *set, const char *s, size_t n, size_t *which)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t m = set->window, pos;
+
+	if (n < m)
+		return -1;
+	for (pos = m - 1; pos < n;) {
+		unsigned h = text_block_hash(u + pos - (TEXT_BLOCK - 1));
+		size_t start;
+
+		if (set->shift[h] > 0) {
+			pos += set->shift[h];
+			continue;
+		}
+		start = pos + 1 - m;
+		for (size_t i = 0; i < set->nwords; i++)
+			if (set->last[i] == h && set->len[i] <= n - start &&
+			    text_eq_ci(s + start, set->words[i], set->len[i])) {
+				*which = i;
+				return (long)start;
+			}
+		pos++;
 	}
 	return -1;
+}
+
+/* A set the table cannot hold: each word alone, as text_find_ci() would. */
+static long text_set_plain(const struct text_set *set, const char *s, size_t n, size_t *which)
+{
+	long best = -1;
+
+	for (size_t i = 0; i < set->nwords; i++) {
+		long at = text_find_ci(s, n, set->words[i]);
+
+		if (at >= 0 && (best < 0 || at < best)) {
+			best = at;
+			*which = i;
+		}
+	}
+	return best;
+}
+
+long text_set_find(const struct text_set *set, const char *s, size_t n, size_t *which)
+{
+	size_t w = 0;
+	long best;
+
+	if (set->plain) {
+		best = text_set_plain(set, s, n, &w);
+		if (best >= 0 && which != NULL)
+			*which = w;
+		return best;
+	}
+	best = set->window > 0 ? text_set_scan(set, s, n, &w) : -1;
+
+	for (size_t i = 0; i < set->nwords; i++) {
+		size_t lim = n;
+		long at;
+
+		if (set->len[i] >= TEXT_SHORT)
+			continue;
+		/* only a match that starts no later than the best one matters */
+		if (best >= 0 && (size_t)best + set->len[i] < n)
+			lim = (size_t)best + set->len[i];
+		at = text_find_at(s, lim, set->words[i], set->len[i], set->anchor[i]);
+		if (at >= 0 && (best < 0 || at < best || (at == best && i < w))) {
+			best = at;
+			w = i;
+		}
+	}
+	if (best >= 0 && which != NULL)
+		*which = w;
+	return best;
 }
