@@ -60,6 +60,7 @@ static const struct config_key config_keys[] = {
     {"LearnInbound", CT_BOOL, OFF(learn_inbound), "yes"},
     {"RecordSent", CT_BOOL, OFF(record_sent), "yes"},
     {"TrustWindow", CT_DURATION, OFF(trust_window), "14d"},
+    {"MaxUntrustedPerMessage", CT_INT, OFF(max_untrusted), "100"},
     {"RejectText", CT_STRING, OFF(reject_text),
      "recipient suppressed by bouncetag (%t since %d); contact postmaster to release"},
     {"Verbose", CT_BOOL, OFF(verbose), "no"},

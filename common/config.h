@@ -60,8 +60,9 @@ struct config {
 	enum config_fail_mode store_fail_mode;
 	size_t max_message_size;
 	int learn_inbound;
-	int record_sent; /* record submission/local mail to trust bounces later */
+	int record_sent;   /* record submission/local mail to trust bounces later */
 	long trust_window; /* seconds: a bounce must follow mail we sent this recently */
+	int max_untrusted; /* untrusted results recorded per inbound message */
 	int verbose;
 	char *reject_text; /* printf-like: %t tag, %d since date, %r reason */
 	int refs;

@@ -49,7 +49,7 @@ static int learn_is_own_refusal(const struct bounce_result *r)
 
 /* Trust the inbound results that match mail we sent (see the top of this file). */
 static void learn_correlate(const struct config *cf, struct store *st, struct store_event *evs,
-			    size_t n, const char *queue_id)
+                            size_t n, const char *queue_id)
 {
 	time_t since = time(NULL) - cf->trust_window;
 
@@ -62,17 +62,42 @@ static void learn_correlate(const struct config *cf, struct store *st, struct st
 		if (rc == STORE_OK) {
 			evs[i].trusted = 1;
 			msg_info("%s: bounce for %s matches mail we sent (%s): trusted", queue_id,
-				 evs[i].recipient, evs[i].message_id);
+			         evs[i].recipient, evs[i].message_id);
 		} else if (rc == STORE_ERR) {
 			msg_warn("%s: cannot check %s against sent mail, left untrusted: %s",
-				 queue_id, evs[i].recipient, store_error(st));
+			         queue_id, evs[i].recipient, store_error(st));
 		}
 	}
 }
 
+/*
+ * Keep every trusted result and the first MaxUntrustedPerMessage untrusted
+ * ones, in order; returns how many are kept. Anyone can send a bounce
+ * naming thousands of recipients: recorded in full, each would be a row.
+ */
+static size_t learn_cap_untrusted(const struct config *cf, struct store_event *evs,
+                                  const struct bounce_result **which, size_t n,
+                                  const char *queue_id)
+{
+	size_t kept = 0, untrusted = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!evs[i].trusted && untrusted++ >= (size_t)cf->max_untrusted)
+			continue;
+		evs[kept] = evs[i];
+		which[kept] = which[i];
+		kept++;
+	}
+	if (kept < n)
+		msg_warn("%s: %zu untrusted result(s) not recorded: at most %d per message "
+		         "(MaxUntrustedPerMessage)",
+		         queue_id, n - kept, cf->max_untrusted);
+	return kept;
+}
+
 static enum learn_outcome learn_store(const struct snapshot *snap, struct store_event *evs,
-				      const struct bounce_result **which, size_t n,
-				      const char *queue_id)
+                                      const struct bounce_result **which, size_t n,
+                                      const char *queue_id)
 {
 	enum store_outcome *oc = calloc(n, sizeof(*oc));
 	struct pooled *h;
@@ -110,13 +135,14 @@ static enum learn_outcome learn_store(const struct snapshot *snap, struct store_
 			return LEARN_STORE_FAILED;
 		}
 		learn_correlate(snap->cf, h->st, evs, n, queue_id);
+		n = learn_cap_untrusted(snap->cf, evs, which, n, queue_id);
 		pool_write_begin();
 		rc = store_record(h->st, evs, n, &snap->cf->policy, oc);
 		moved = rc == STORE_OK && store_moved(h->st);
 		pool_write_end();
 		if (rc != STORE_OK) {
 			msg_error("%s: cannot record %zu results: %s", queue_id, n,
-				  store_error(h->st));
+			          store_error(h->st));
 			pool_release(h, 0);
 			free(oc);
 			return LEARN_STORE_FAILED;
@@ -132,23 +158,23 @@ static enum learn_outcome learn_store(const struct snapshot *snap, struct store_
 			return LEARN_STORE_FAILED;
 		}
 		msg_warn("%s: the database file was replaced while recording: recording again",
-			 queue_id);
+		         queue_id);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct bounce_result *r = which[i];
 
 		msg_info("%s: %s %s status=%s class=%s reason=%s rule=%s%s: %s", queue_id,
-			 evs[i].source, r->recipient, r->status[0] ? r->status : "-",
-			 class_name(r->verdict.cls), r->verdict.reason,
-			 r->verdict.rule ? r->verdict.rule : "-", evs[i].trusted ? "" : " untrusted",
-			 learn_outcome_name(oc[i]));
+		         evs[i].source, r->recipient, r->status[0] ? r->status : "-",
+		         class_name(r->verdict.cls), r->verdict.reason,
+		         r->verdict.rule ? r->verdict.rule : "-",
+		         evs[i].trusted ? "" : " untrusted", learn_outcome_name(oc[i]));
 	}
 	free(oc);
 	return LEARN_RECORDED;
 }
 
-enum learn_outcome learn_message(const struct snapshot *snap, const char *buf, size_t len,
-				 int cut, int trusted, const char *queue_id)
+enum learn_outcome learn_message(const struct snapshot *snap, const char *buf, size_t len, int cut,
+                                 int trusted, const char *queue_id)
 {
 	struct mail_limits lim = mail_limits_default;
 	struct bounce b;
@@ -170,10 +196,12 @@ enum learn_outcome learn_message(const struct snapshot *snap, const char *buf, s
 	/* Say where hostile or huge input was cut: what fits is still learned. */
 	if (cut || b.truncated)
 		msg_warn("%s: message larger than MaxMessageSize (%zu bytes): read the first %zu "
-			 "bytes only", queue_id, snap->cf->max_message_size, len);
+		         "bytes only",
+		         queue_id, snap->cf->max_message_size, len);
 	if (b.limited)
 		msg_warn("%s: message beyond the parser's limits (MIME parts, nesting or report "
-			 "blocks): read what fits, %zu recipient(s)", queue_id, b.nresults);
+		         "blocks): read what fits, %zu recipient(s)",
+		         queue_id, b.nresults);
 	if (b.nresults == 0)
 		goto done;
 	evs = calloc(b.nresults, sizeof(*evs));
@@ -192,12 +220,12 @@ enum learn_outcome learn_message(const struct snapshot *snap, const char *buf, s
 			continue;
 		if (learn_is_own_refusal(r)) {
 			msg_info("%s: %s: our own refusal reported back, not learned", queue_id,
-				 r->recipient ? r->recipient : "-");
+			         r->recipient ? r->recipient : "-");
 			continue;
 		}
 		if (r->recipient == NULL) {
 			msg_warn("%s: report names no usable recipient (%s); skipped", queue_id,
-				 r->raw_recipient ? r->raw_recipient : "none");
+			         r->raw_recipient ? r->raw_recipient : "none");
 			continue;
 		}
 		keys[n] = bounce_dedup_key(&b, r);

@@ -52,6 +52,7 @@ static void test_defaults_match_the_documented_values(void **state)
 	assert_int_equal(cf->learn_inbound, 1);
 	assert_int_equal(cf->record_sent, 1);
 	assert_int_equal(cf->trust_window, 14L * 86400);
+	assert_int_equal(cf->max_untrusted, 100);
 	config_release(cf);
 }
 
@@ -73,6 +74,7 @@ static void test_every_value_type_is_parsed(void **state)
 	assert_int_equal(cf->store_fail_mode, CONFIG_FAIL_TEMPFAIL);
 	assert_int_equal(cf->max_message_size, 1024 * 1024);
 	assert_int_equal(cf->learn_inbound, 0);
+	assert_int_equal(cf->max_untrusted, 7);
 	config_release(cf);
 }
 
