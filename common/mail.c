@@ -12,6 +12,18 @@
  *	looked at a bounded number of times: at most once per nesting level,
  *	and the nesting is bounded by max_depth.
  *
+ *	Nothing is copied a second time: header names and values and leaf
+ *	bodies are the bytes of the copy itself, NUL-terminated where they
+ *	stand. A name ends at its colon (or the white space before it); a
+ *	value is unfolded in place, which only ever moves bytes towards its
+ *	start; a body ends at the LF that belongs to the next delimiter line,
+ *	or at the end of its enclosing slice, which is such an LF or the NUL
+ *	after the copy. Those bytes are never read again: a multipart is
+ *	split line by line and a header section field by field, each always
+ *	going on after the bytes the last child or field took. The one part
+ *	whose bytes are read twice, a text/rfc822-headers body kept whole
+ *	beside the child parsed from it, gives the child a copy.
+ *
  * Default limits (mail_limits_default), chosen for bounce messages, which
  *	are small; anything past them is kept as an opaque leaf or dropped
  *	and flagged, never an error:
@@ -29,11 +41,14 @@
  *	part->damaged: bad base64 or quoted-printable, a multipart without any
  *	delimiter or without its close delimiter, or a header limit met.
  *
- * Memory: the line-end normalised copy lives only during mail_parse().
- *	Leaf bodies and header fields are copies; container parts (multipart,
- *	message/rfc822, message/global) have an empty body, because their
- *	content lives in their children. Total memory is thus linear in the
- *	input, plus a constant per part (at most max_parts of them).
+ * Memory: everything of one message comes from one arena (arena.h), sized
+ *	from the input so that most messages need a single malloc(), and
+ *	mail_free() frees it at once. It holds the line-end normalised copy,
+ *	the decoded bodies, the parts and their header and child arrays
+ *	(arrays grow by doubling, so at most half of one is slack). Container
+ *	parts (multipart, message/rfc822, message/global) have an empty body,
+ *	because their content lives in their children. Total memory is thus
+ *	linear in the input, plus a constant per part (at most max_parts).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -41,6 +56,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arena.h"
 #include "mail.h"
 #include "text.h"
 
@@ -52,10 +68,17 @@ const struct mail_limits mail_limits_default = {
     .max_header_bytes = 64 * 1024,
 };
 
+/* What mail_parse() hands out: the message, and the arena it lives in. */
+struct mail_store {
+	struct mail m; /* first: a struct mail * is a struct mail_store * */
+	struct arena *arena;
+};
+
 /* State of one mail_parse() call. */
 struct mail_ctx {
 	const struct mail_limits *lim;
 	struct mail *m;
+	struct arena *arena;
 	int oom;
 };
 
@@ -65,15 +88,23 @@ enum part_kind {
 	PART_HEADERS, /* text/rfc822-headers content: headers only */
 };
 
-static struct mail_part *part_parse(struct mail_ctx *ctx, const char *s, size_t n, size_t depth,
+static struct mail_part *part_parse(struct mail_ctx *ctx, char *s, size_t n, size_t depth,
                                     enum part_kind kind, int in_digest);
-static void part_free(struct mail_part *p);
 
-/* Helpers for allocation that remember a failure instead of crashing. */
+/* Arena allocation that remembers a failure instead of crashing. */
+
+static void *ctx_alloc(struct mail_ctx *ctx, size_t n)
+{
+	void *p = arena_alloc(ctx->arena, n);
+
+	if (p == NULL)
+		ctx->oom = 1;
+	return p;
+}
 
 static void *ctx_calloc(struct mail_ctx *ctx, size_t nmemb, size_t size)
 {
-	void *p = calloc(nmemb, size);
+	void *p = arena_calloc(ctx->arena, nmemb, size);
 
 	if (p == NULL)
 		ctx->oom = 1;
@@ -82,15 +113,15 @@ static void *ctx_calloc(struct mail_ctx *ctx, size_t nmemb, size_t size)
 
 static char *ctx_strndup(struct mail_ctx *ctx, const char *s, size_t n)
 {
-	char *p = text_dup(s, n);
+	char *p = arena_strndup(ctx->arena, s, n);
 
 	if (p == NULL)
 		ctx->oom = 1;
 	return p;
 }
 
-/* Grow *arr (elements of size sz) so that it holds at least need elements. */
-static int grow(void **arr, size_t *cap, size_t need, size_t sz)
+/* Grow the arena array *arr (elements of size sz) to hold at least need. */
+static int ctx_grow(struct mail_ctx *ctx, void **arr, size_t *cap, size_t need, size_t sz)
 {
 	size_t ncap;
 	void *p;
@@ -100,9 +131,11 @@ static int grow(void **arr, size_t *cap, size_t need, size_t sz)
 	ncap = *cap ? *cap * 2 : 8;
 	while (ncap < need)
 		ncap *= 2;
-	p = realloc(*arr, ncap * sz);
-	if (p == NULL)
+	if (ncap > ((size_t)-1) / sz ||
+	    (p = arena_grow(ctx->arena, *arr, *cap * sz, ncap * sz)) == NULL) {
+		ctx->oom = 1;
 		return -1;
+	}
 	*arr = p;
 	*cap = ncap;
 	return 0;
@@ -110,15 +143,13 @@ static int grow(void **arr, size_t *cap, size_t need, size_t sz)
 
 /*
  * Line ends: CRLF and lone CR become LF. The output is never longer than
- * the input, so one pass into a buffer of the input's size is enough.
+ * the input, so one pass into a buffer of n + 1 bytes is enough; it is
+ * NUL-terminated and its length returned.
  */
-static char *normalise_eol(const char *in, size_t n, size_t *outlen)
+static size_t normalise_eol(const char *in, size_t n, char *out)
 {
-	char *out = malloc(n + 1);
 	size_t i = 0, j = 0;
 
-	if (out == NULL)
-		return NULL;
 	/* copy the runs between CRs whole: most input is LF-only or CRLF */
 	while (i < n) {
 		const char *cr = memchr(in + i, '\r', n - i);
@@ -135,8 +166,7 @@ static char *normalise_eol(const char *in, size_t n, size_t *outlen)
 			i++;
 	}
 	out[j] = 0;
-	*outlen = j;
-	return out;
+	return j;
 }
 
 /* Header section. */
@@ -147,14 +177,16 @@ static int is_wsp(int c)
 }
 
 /*
- * Copy a raw header value (which may span folded lines) into a new string:
- * the LF of each fold is dropped, keeping the white space that follows it;
- * leading and trailing white space goes. At most max bytes are kept.
+ * Unfold a raw header value (which may span folded lines) where it
+ * stands: the LF of each fold is dropped, keeping the white space that
+ * follows it; leading and trailing white space goes. At most max bytes of
+ * the raw value are kept. Bytes only move towards the start, and the NUL
+ * goes at most to s[n], the LF (or NUL) after the value.
  */
-static char *unfold_value(struct mail_ctx *ctx, const char *s, size_t n, size_t max, int *cut)
+static char *unfold_value(char *s, size_t n, size_t max, int *cut)
 {
-	char *out;
-	size_t j = 0;
+	size_t j;
+	char *nl;
 
 	while (n > 0 && (is_wsp(*s) || *s == '\n')) {
 		s++;
@@ -167,17 +199,18 @@ static char *unfold_value(struct mail_ctx *ctx, const char *s, size_t n, size_t 
 		n = max;
 		*cut = 1;
 	}
-	if ((out = malloc(n + 1)) == NULL) {
-		ctx->oom = 1;
-		return NULL;
+	if ((nl = memchr(s, '\n', n)) == NULL) {
+		j = n; /* one line: nothing moves */
+	} else {
+		j = (size_t)(nl - s);
+		for (size_t i = j + 1; i < n; i++)
+			if (s[i] != '\n')
+				s[j++] = s[i];
 	}
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != '\n')
-			out[j++] = s[i];
-	while (j > 0 && is_wsp(out[j - 1]))
+	while (j > 0 && is_wsp(s[j - 1]))
 		j--;
-	out[j] = 0;
-	return out;
+	s[j] = 0;
+	return s;
 }
 
 /* Is [s, s+n) a field name followed by a colon? Returns the colon's offset or 0. */
@@ -201,8 +234,13 @@ static void flag_limit(struct mail_ctx *ctx, struct mail_part *p)
 	ctx->m->limited = 1;
 }
 
-static void header_add(struct mail_ctx *ctx, struct mail_part *p, size_t *cap, const char *name,
-                       size_t namelen, const char *val, size_t vallen)
+/*
+ * Add the field whose name is [name, name+namelen) and raw value [val,
+ * val+vallen): both are NUL-terminated where they stand, the name at its
+ * colon (or the white space before it), the value after unfolding.
+ */
+static void header_add(struct mail_ctx *ctx, struct mail_part *p, size_t *cap, char *name,
+                       size_t namelen, char *val, size_t vallen)
 {
 	struct mail_header *h;
 	int cut;
@@ -211,18 +249,12 @@ static void header_add(struct mail_ctx *ctx, struct mail_part *p, size_t *cap, c
 		flag_limit(ctx, p);
 		return;
 	}
-	if (grow((void **)&p->headers, cap, p->nheaders + 1, sizeof(*p->headers)) < 0) {
-		ctx->oom = 1;
+	if (ctx_grow(ctx, (void **)&p->headers, cap, p->nheaders + 1, sizeof(*p->headers)) < 0)
 		return;
-	}
 	h = &p->headers[p->nheaders];
-	h->name = ctx_strndup(ctx, name, namelen);
-	h->value = unfold_value(ctx, val, vallen, ctx->lim->max_header_bytes, &cut);
-	if (h->name == NULL || h->value == NULL) {
-		free(h->name);
-		free(h->value);
-		return;
-	}
+	name[namelen] = 0;
+	h->name = name;
+	h->value = unfold_value(val, vallen, ctx->lim->max_header_bytes, &cut);
 	if (cut)
 		flag_limit(ctx, p);
 	p->nheaders++;
@@ -233,11 +265,11 @@ static void header_add(struct mail_ctx *ctx, struct mail_part *p, size_t *cap, c
  * offset where the body starts: after the empty line, or at the first line
  * that is neither a field nor a continuation (as Postfix's cleanup does).
  */
-static size_t headers_parse(struct mail_ctx *ctx, struct mail_part *p, const char *s, size_t n,
+static size_t headers_parse(struct mail_ctx *ctx, struct mail_part *p, char *s, size_t n,
                             enum part_kind kind)
 {
 	size_t pos = 0, cap = 0;
-	const char *name = NULL, *val = NULL;
+	char *name = NULL, *val = NULL;
 	size_t namelen = 0, valend = 0;
 
 	/* An mbox separator may precede an enclosed or stored message. */
@@ -247,7 +279,7 @@ static size_t headers_parse(struct mail_ctx *ctx, struct mail_part *p, const cha
 		pos = nl ? (size_t)(nl - s) + 1 : n;
 	}
 	while (pos < n) {
-		const char *line = s + pos;
+		char *line = s + pos;
 		const char *nl = memchr(line, '\n', n - pos);
 		size_t len = nl ? (size_t)(nl - line) : n - pos;
 		size_t colon;
@@ -337,13 +369,14 @@ static char *ct_type(struct mail_ctx *ctx, const char *v)
 	sl = (size_t)(s - sub);
 	if (sl == 0)
 		return NULL;
-	if ((out = ctx_calloc(ctx, tl + sl + 2, 1)) == NULL)
+	if ((out = ctx_alloc(ctx, tl + sl + 2)) == NULL)
 		return NULL;
 	for (size_t i = 0; i < tl; i++)
 		out[i] = (char)tolower((unsigned char)t[i]);
 	out[tl] = '/';
 	for (size_t i = 0; i < sl; i++)
 		out[tl + 1 + i] = (char)tolower((unsigned char)sub[i]);
+	out[tl + 1 + sl] = 0;
 	return out;
 }
 
@@ -441,15 +474,12 @@ static int b64_value(int c)
  * encodings go on decoding); other bytes and a truncated last quantum
  * set *damaged, and everything decodable is kept.
  */
-static char *b64_decode(const char *s, size_t n, size_t *outlen, int *damaged)
+static size_t b64_decode(const char *s, size_t n, char *out, int *damaged)
 {
-	char *out = malloc(n / 4 * 3 + 4);
 	unsigned long acc = 0;
 	int bits = 0, nq = 0;
 	size_t j = 0;
 
-	if (out == NULL)
-		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		int c = (unsigned char)s[i], v;
 
@@ -477,8 +507,13 @@ static char *b64_decode(const char *s, size_t n, size_t *outlen, int *damaged)
 	if (nq != 0)
 		*damaged = 1; /* missing padding or a cut-off quantum */
 	out[j] = 0;
-	*outlen = j;
-	return out;
+	return j;
+}
+
+/* Room b64_decode() needs for n bytes of input, with the NUL. */
+static size_t b64_room(size_t n)
+{
+	return n / 4 * 3 + 4;
 }
 
 static int hex_value(int c)
@@ -497,13 +532,10 @@ static int hex_value(int c)
  * white space allowed) is a soft line break, and trailing white space of
  * lines is dropped as RFC 2045 says. A lone "=" is kept and marks damage.
  */
-static char *qp_decode(const char *s, size_t n, size_t *outlen, int *damaged)
+static size_t qp_decode(const char *s, size_t n, char *out, int *damaged)
 {
-	char *out = malloc(n + 1);
 	size_t j = 0, i = 0, keep = 0; /* out[0..keep) is not trailing literal space */
 
-	if (out == NULL)
-		return NULL;
 	while (i < n) {
 		char c = s[i];
 		int hi, lo;
@@ -537,8 +569,7 @@ static char *qp_decode(const char *s, size_t n, size_t *outlen, int *damaged)
 	while (j > keep && is_wsp(out[j - 1]))
 		j--;
 	out[j] = 0;
-	*outlen = j;
-	return out;
+	return j;
 }
 
 /* Parts. */
@@ -554,12 +585,10 @@ static struct mail_part *part_new(struct mail_ctx *ctx)
 
 static int add_child(struct mail_ctx *ctx, struct mail_part *p, size_t *cap, struct mail_part *c)
 {
-	/* the elements are pointers: sizeof(*p->children) is meant */
-	if (grow((void **)&p->children, cap, p->nchildren + 1,
-		 sizeof(*p->children)) < 0) { /* NOLINT(bugprone-sizeof-expression) */
-		ctx->oom = 1;
+	size_t sz = sizeof(*p->children); /* NOLINT(bugprone-sizeof-expression): pointers meant */
+
+	if (ctx_grow(ctx, (void **)&p->children, cap, p->nchildren + 1, sz) < 0)
 		return -1;
-	}
 	p->children[p->nchildren++] = c;
 	return 0;
 }
@@ -602,7 +631,7 @@ static int delimiter(const char *l, size_t len, const char *b, size_t bl)
  * child. Returns the number of delimiters seen (0: none, the caller keeps
  * the part as a leaf).
  */
-static size_t multipart_split(struct mail_ctx *ctx, struct mail_part *p, const char *s, size_t n,
+static size_t multipart_split(struct mail_ctx *ctx, struct mail_part *p, char *s, size_t n,
                               const char *b, size_t depth)
 {
 	size_t pos = 0, start = 0, ndelim = 0, cap = 0;
@@ -625,12 +654,8 @@ static size_t multipart_split(struct mail_ctx *ctx, struct mail_part *p, const c
 					return ndelim;
 				c = part_parse(ctx, s + start, end - start, depth + 1, PART_BODY,
 				               in_digest);
-				if (c == NULL)
+				if (c == NULL || add_child(ctx, p, &cap, c) < 0)
 					return ndelim;
-				if (add_child(ctx, p, &cap, c) < 0) {
-					part_free(c);
-					return ndelim;
-				}
 			}
 			ndelim++;
 			start = next;
@@ -647,8 +672,8 @@ static size_t multipart_split(struct mail_ctx *ctx, struct mail_part *p, const c
 		p->damaged = 1; /* no close delimiter: the last part runs to the end */
 		if (room_for_part(ctx, depth + 1)) {
 			c = part_parse(ctx, s + start, n - start, depth + 1, PART_BODY, in_digest);
-			if (c != NULL && add_child(ctx, p, &cap, c) < 0)
-				part_free(c);
+			if (c != NULL)
+				add_child(ctx, p, &cap, c);
 		}
 	}
 	return ndelim;
@@ -665,36 +690,37 @@ static int is_headers_only(const char *type)
 	       strcmp(type, "message/global-headers") == 0;
 }
 
-/* Decode the body per Content-Transfer-Encoding; *owned is set when a copy was made. */
-static const char *body_decode(struct mail_ctx *ctx, struct mail_part *p, const char *s, size_t n,
-                               size_t *outlen, char **owned)
+/*
+ * Decode the body per Content-Transfer-Encoding: s itself when there is
+ * nothing to decode, else a NUL-terminated decoded copy (*decoded set);
+ * NULL when memory runs out.
+ */
+static char *body_decode(struct mail_ctx *ctx, struct mail_part *p, char *s, size_t n,
+                         size_t *outlen, int *decoded)
 {
 	const char *cte = mail_part_header(p, "Content-Transfer-Encoding");
-	char *d = NULL;
+	char *d;
 
-	*owned = NULL;
+	*decoded = 0;
 	*outlen = n;
 	if (cte == NULL)
 		return s;
 	cte = skip_cfws(cte);
-	if (strncasecmp(cte, "base64", 6) == 0)
-		d = b64_decode(s, n, outlen, &p->damaged);
-	else if (strncasecmp(cte, "quoted-printable", 16) == 0)
-		d = qp_decode(s, n, outlen, &p->damaged);
-	else
+	if (strncasecmp(cte, "base64", 6) == 0) {
+		if ((d = ctx_alloc(ctx, b64_room(n))) != NULL)
+			*outlen = b64_decode(s, n, d, &p->damaged);
+	} else if (strncasecmp(cte, "quoted-printable", 16) == 0) {
+		if ((d = ctx_alloc(ctx, n + 1)) != NULL) /* n < the input's size */
+			*outlen = qp_decode(s, n, d, &p->damaged);
+	} else {
 		return s;
-	if (d == NULL) {
-		ctx->oom = 1;
-		*outlen = 0;
-		return "";
 	}
-	*owned = d;
+	*decoded = d != NULL;
 	return d;
 }
 
 /* Parse the content of a container part into children; 0 if it stays a leaf. */
-static int part_children(struct mail_ctx *ctx, struct mail_part *p, const char *s, size_t n,
-                         size_t depth)
+static int part_children(struct mail_ctx *ctx, struct mail_part *p, char *s, size_t n, size_t depth)
 {
 	size_t cap = 0;
 	struct mail_part *c;
@@ -719,24 +745,30 @@ static int part_children(struct mail_ctx *ctx, struct mail_part *p, const char *
 
 		if (!room_for_part(ctx, depth + 1))
 			return 0;
+		/* headers-only parts keep their body too: the child parses a copy */
+		if (kind == PART_HEADERS && (s = ctx_strndup(ctx, s, n)) == NULL)
+			return 0;
 		if ((c = part_parse(ctx, s, n, depth + 1, kind, 0)) == NULL)
 			return 0;
-		if (add_child(ctx, p, &cap, c) < 0) {
-			part_free(c);
+		if (add_child(ctx, p, &cap, c) < 0)
 			return 0;
-		}
-		return kind == PART_MESSAGE; /* headers-only parts keep their body too */
+		return kind == PART_MESSAGE;
 	}
 	return 0;
 }
 
-static struct mail_part *part_parse(struct mail_ctx *ctx, const char *s, size_t n, size_t depth,
+/*
+ * Parse the part in [s, s+n). It may write into s[0..n], s[n] included
+ * (see the top of this file for why that is safe).
+ */
+static struct mail_part *part_parse(struct mail_ctx *ctx, char *s, size_t n, size_t depth,
                                     enum part_kind kind, int in_digest)
 {
 	struct mail_part *p = part_new(ctx);
-	const char *ct, *body;
+	const char *ct;
+	char *body;
 	size_t off, blen;
-	char *owned;
+	int decoded;
 
 	if (p == NULL)
 		return NULL;
@@ -747,86 +779,64 @@ static struct mail_part *part_parse(struct mail_ctx *ctx, const char *s, size_t 
 	if (p->type == NULL && !ctx->oom)
 		p->type = ctx_strndup(ctx, in_digest ? "message/rfc822" : "text/plain",
 		                      in_digest ? 14 : 10);
-	if (p->type == NULL) {
-		part_free(p);
+	if (p->type == NULL)
 		return NULL;
-	}
-	if (kind == PART_HEADERS) {
-		if ((p->body = ctx_calloc(ctx, 1, 1)) == NULL) {
-			part_free(p);
-			return NULL;
-		}
-		return p;
-	}
-	body = body_decode(ctx, p, s + off, n - off, &blen, &owned);
-	if (part_children(ctx, p, body, blen, depth)) {
-		free(owned);
-		p->body = ctx_calloc(ctx, 1, 1); /* a container: content is in the children */
-	} else if (owned != NULL) {
-		p->body = owned;
-		p->body_len = blen;
+	if (kind == PART_HEADERS)
+		return (p->body = ctx_calloc(ctx, 1, 1)) != NULL ? p : NULL;
+	if ((body = body_decode(ctx, p, s + off, n - off, &blen, &decoded)) == NULL)
+		return NULL;
+	/*
+	 * A container's content is in its children. An empty body gets its
+	 * own "": s[n] may be the next delimiter's first '-'.
+	 */
+	if (part_children(ctx, p, body, blen, depth) || blen == 0) {
+		p->body = ctx_calloc(ctx, 1, 1);
 	} else {
-		p->body = ctx_strndup(ctx, body, blen);
+		if (!decoded)
+			body[blen] = 0; /* s[n]: see above */
+		p->body = body;
 		p->body_len = blen;
 	}
-	if (p->body == NULL) {
-		p->body_len = 0;
-		ctx->oom = 1;
-	}
-	return p;
-}
-
-static void part_free(struct mail_part *p)
-{
-	if (p == NULL)
-		return;
-	for (size_t i = 0; i < p->nheaders; i++) {
-		free(p->headers[i].name);
-		free(p->headers[i].value);
-	}
-	free(p->headers);
-	for (size_t i = 0; i < p->nchildren; i++)
-		part_free(p->children[i]);
-	free(p->children);
-	free(p->type);
-	free(p->body);
-	free(p);
+	return p->body != NULL ? p : NULL;
 }
 
 int mail_parse(const char *data, size_t len, const struct mail_limits *lim, struct mail **out,
                char *err, size_t errlen)
 {
 	struct mail_ctx ctx;
-	struct mail *m;
+	struct mail_store *st = NULL;
+	struct arena *a;
 	char *text;
 	size_t n;
+	int truncated;
 
 	*out = NULL;
 	if (lim == NULL)
 		lim = &mail_limits_default;
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		goto oom;
-	if (len > lim->max_bytes) {
+	if ((truncated = len > lim->max_bytes))
 		len = lim->max_bytes;
-		m->truncated = 1;
-	}
-	if ((text = normalise_eol(data ? data : "", data ? len : 0, &n)) == NULL) {
-		free(m);
+	if (data == NULL)
+		len = 0;
+	/* the copy, and room for what is made from it: most messages need no more */
+	if ((a = arena_new(len < ((size_t)-1) / 4 ? len + len / 2 + 2048 : len)) == NULL ||
+	    (st = arena_calloc(a, 1, sizeof(*st))) == NULL ||
+	    (text = arena_alloc(a, len + 1)) == NULL)
 		goto oom;
-	}
+	st->arena = a;
+	st->m.truncated = truncated;
+	n = normalise_eol(data ? data : "", len, text);
 	ctx.lim = lim;
-	ctx.m = m;
+	ctx.m = &st->m;
+	ctx.arena = a;
 	ctx.oom = 0;
-	m->root = part_parse(&ctx, text, n, 0, PART_MESSAGE, 0);
-	free(text);
-	if (ctx.oom || m->root == NULL) {
-		mail_free(m);
+	st->m.root = part_parse(&ctx, text, n, 0, PART_MESSAGE, 0);
+	if (ctx.oom || st->m.root == NULL)
 		goto oom;
-	}
-	*out = m;
+	*out = &st->m;
 	return 0;
 
 oom:
+	arena_free(a);
 	if (err != NULL && errlen > 0)
 		snprintf(err, errlen, "mail_parse: out of memory");
 	return -1;
@@ -836,16 +846,19 @@ void mail_free(struct mail *m)
 {
 	if (m == NULL)
 		return;
-	part_free(m->root);
-	free(m);
+	arena_free(((struct mail_store *)m)->arena);
 }
 
 const char *mail_part_header(const struct mail_part *p, const char *name)
 {
+	int c0 = tolower((unsigned char)name[0]);
+
 	if (p == NULL)
 		return NULL;
+	/* names differ at the first byte far more often than not */
 	for (size_t i = 0; i < p->nheaders; i++)
-		if (strcasecmp(p->headers[i].name, name) == 0)
+		if (tolower((unsigned char)p->headers[i].name[0]) == c0 &&
+		    strcasecmp(p->headers[i].name, name) == 0)
 			return p->headers[i].value;
 	return NULL;
 }
@@ -896,31 +909,10 @@ const struct mail_part *mail_find(const struct mail *m, const char *type)
 /*
  * Header blocks (message/delivery-status bodies and the like). Limits:
  * at most max_parts blocks, max_headers fields per block, max_header_bytes
- * per unfolded field, max_bytes of text; the rest is ignored.
+ * per unfolded field, max_bytes of text; the rest is ignored. The text is
+ * copied once (line ends normalised) and each field is NUL-terminated and
+ * unfolded in that copy, as header fields are above.
  */
-
-static int block_add(struct mail_block *b, size_t *cap, const struct mail_limits *lim,
-                     const char *name, size_t namelen, const char *val, size_t vallen)
-{
-	struct mail_ctx ctx = {.lim = lim, .m = NULL, .oom = 0};
-	struct mail_header *h;
-	int cut;
-
-	if (b->nfields >= lim->max_headers)
-		return 0;
-	if (grow((void **)&b->fields, cap, b->nfields + 1, sizeof(*b->fields)) < 0)
-		return -1;
-	h = &b->fields[b->nfields];
-	h->name = ctx_strndup(&ctx, name, namelen);
-	h->value = unfold_value(&ctx, val, vallen, lim->max_header_bytes, &cut);
-	if (ctx.oom) {
-		free(h->name);
-		free(h->value);
-		return -1;
-	}
-	b->nfields++;
-	return 0;
-}
 
 static int blank_line(const char *l, size_t len)
 {
@@ -930,95 +922,179 @@ static int blank_line(const char *l, size_t len)
 	return 1;
 }
 
-/* State while collecting one field that may continue on folded lines. */
-struct block_field {
-	const char *name, *val, *end;
+/* State of one mail_walk_blocks() call. */
+struct block_walk {
+	const struct mail_limits *lim;
+	mail_field_fn fn;
+	void *arg;
+	size_t nb;      /* blocks so far; the current one is nb - 1 */
+	size_t nfields; /* fields given of the current block */
+	/* the field being collected: it may continue on folded lines */
+	char *name, *val, *end;
 	size_t namelen;
 };
 
-static int block_flush(struct mail_block *blocks, size_t nb, size_t *fcap,
-                       const struct mail_limits *lim, struct block_field *f)
+/* Hand the field being collected to fn, if there is one and room for it. */
+static int block_flush(struct block_walk *w)
 {
-	int r = 0;
+	char *name = w->name, *value;
+	int cut;
 
-	if (f->name != NULL && nb > 0)
-		r = block_add(&blocks[nb - 1], fcap, lim, f->name, f->namelen, f->val,
-		              (size_t)(f->end - f->val));
-	f->name = NULL;
+	w->name = NULL;
+	if (name == NULL || w->nb == 0 || w->nfields >= w->lim->max_headers)
+		return 0;
+	w->nfields++;
+	name[w->namelen] = 0;
+	value = unfold_value(w->val, (size_t)(w->end - w->val), w->lim->max_header_bytes, &cut);
+	return w->fn(w->arg, w->nb - 1, name, value);
+}
+
+static int blocks_walk(struct block_walk *w, char *s, size_t n)
+{
+	size_t pos = 0, colon;
+	int in_block = 0, r;
+
+	while (pos < n) {
+		char *line = s + pos;
+		const char *nl = memchr(line, '\n', n - pos);
+		size_t ll = nl ? (size_t)(nl - line) : n - pos;
+
+		pos += ll + (nl ? 1 : 0);
+		if (blank_line(line, ll)) { /* empty or white space only: a separator */
+			if ((r = block_flush(w)) != 0)
+				return r;
+			in_block = 0;
+			continue;
+		}
+		if (is_wsp(line[0])) {
+			if (w->name != NULL)
+				w->end = line + ll;
+			continue;
+		}
+		if ((r = block_flush(w)) != 0)
+			return r;
+		if ((colon = header_name_len(line, ll)) == 0)
+			continue; /* a junk line ends the field, not the block */
+		if (!in_block) {
+			if (w->nb >= w->lim->max_parts)
+				break;
+			w->nb++;
+			w->nfields = 0;
+			in_block = 1;
+		}
+		w->name = line;
+		w->namelen = 0;
+		while (w->namelen < colon && !is_wsp(line[w->namelen]))
+			w->namelen++;
+		w->val = line + colon + 1;
+		w->end = line + ll;
+	}
+	return block_flush(w);
+}
+
+int mail_walk_blocks(const char *text, size_t len, const struct mail_limits *lim, mail_field_fn fn,
+                     void *arg, size_t *nblocks)
+{
+	struct block_walk w = {0};
+	char *s;
+	size_t n;
+	int r;
+
+	*nblocks = 0;
+	if (lim == NULL)
+		lim = &mail_limits_default;
+	if (text == NULL)
+		len = 0;
+	if (len > lim->max_bytes)
+		len = lim->max_bytes;
+	if (len == (size_t)-1 || (s = malloc(len + 1)) == NULL)
+		return -1;
+	n = normalise_eol(text ? text : "", len, s);
+	w.lim = lim;
+	w.fn = fn;
+	w.arg = arg;
+	r = blocks_walk(&w, s, n);
+	free(s);
+	*nblocks = w.nb;
 	return r;
+}
+
+/* mail_parse_blocks() builds its array from the walk. */
+struct blocks_build {
+	struct mail_block *bl;
+	size_t nb, bcap, fcap; /* fcap: of the last block's fields */
+};
+
+static int blocks_add_block(struct blocks_build *b)
+{
+	struct mail_block *p;
+
+	if (b->nb == b->bcap) {
+		size_t ncap = b->bcap ? b->bcap * 2 : 8;
+
+		if (ncap > ((size_t)-1) / sizeof(*p) ||
+		    (p = realloc(b->bl, ncap * sizeof(*p))) == NULL)
+			return -1;
+		b->bl = p;
+		b->bcap = ncap;
+	}
+	b->bl[b->nb].fields = NULL;
+	b->bl[b->nb].nfields = 0;
+	b->nb++;
+	b->fcap = 0;
+	return 0;
+}
+
+static int blocks_add_field(void *arg, size_t block, const char *name, const char *value)
+{
+	struct blocks_build *b = arg;
+	struct mail_block *cur;
+	struct mail_header *h;
+
+	while (b->nb <= block)
+		if (blocks_add_block(b) < 0)
+			return -1;
+	cur = &b->bl[block];
+	if (cur->nfields == b->fcap) {
+		size_t ncap = b->fcap ? b->fcap * 2 : 8;
+
+		if (ncap > ((size_t)-1) / sizeof(*h) ||
+		    (h = realloc(cur->fields, ncap * sizeof(*h))) == NULL)
+			return -1;
+		cur->fields = h;
+		b->fcap = ncap;
+	}
+	h = &cur->fields[cur->nfields];
+	h->name = text_dup(name, strlen(name));
+	h->value = text_dup(value, strlen(value));
+	if (h->name == NULL || h->value == NULL) {
+		free(h->name);
+		free(h->value);
+		return -1;
+	}
+	cur->nfields++;
+	return 0;
 }
 
 int mail_parse_blocks(const char *text, size_t len, const struct mail_limits *lim,
                       struct mail_block **blocks, size_t *nblocks)
 {
-	struct mail_block *bl = NULL;
-	size_t nb = 0, bcap = 0, fcap = 0, pos = 0, n;
-	int in_block = 0;
-	struct block_field f = {0};
-	char *s;
+	struct blocks_build b = {0};
+	size_t nb;
 
 	*blocks = NULL;
 	*nblocks = 0;
-	if (lim == NULL)
-		lim = &mail_limits_default;
-	if (len > lim->max_bytes)
-		len = lim->max_bytes;
-	if ((s = normalise_eol(text ? text : "", text ? len : 0, &n)) == NULL)
-		return -1;
-	while (pos < n) {
-		const char *line = s + pos;
-		const char *nl = memchr(line, '\n', n - pos);
-		size_t ll = nl ? (size_t)(nl - line) : n - pos;
-		size_t colon;
-
-		pos += ll + (nl ? 1 : 0);
-		if (blank_line(line, ll)) { /* empty or white space only: a separator */
-			if (block_flush(bl, nb, &fcap, lim, &f) < 0)
-				goto oom;
-			in_block = 0;
-			continue;
-		}
-		if (is_wsp(line[0])) {
-			if (f.name != NULL)
-				f.end = line + ll;
-			continue;
-		}
-		if ((colon = header_name_len(line, ll)) == 0) {
-			/* junk line: ends the field, not the block */
-			if (block_flush(bl, nb, &fcap, lim, &f) < 0)
-				goto oom;
-			continue;
-		}
-		if (block_flush(bl, nb, &fcap, lim, &f) < 0)
-			goto oom;
-		if (!in_block) {
-			if (nb >= lim->max_parts)
-				break;
-			if (grow((void **)&bl, &bcap, nb + 1, sizeof(*bl)) < 0)
-				goto oom;
-			bl[nb].fields = NULL;
-			bl[nb].nfields = 0;
-			nb++;
-			fcap = 0;
-			in_block = 1;
-		}
-		f.name = line;
-		f.namelen = 0;
-		while (f.namelen < colon && !is_wsp(line[f.namelen]))
-			f.namelen++;
-		f.val = line + colon + 1;
-		f.end = line + ll;
-	}
-	if (block_flush(bl, nb, &fcap, lim, &f) < 0)
+	if (mail_walk_blocks(text, len, lim, blocks_add_field, &b, &nb) != 0)
 		goto oom;
-	free(s);
-	*blocks = bl;
-	*nblocks = nb;
+	while (b.nb < nb) /* blocks whose fields were all beyond max_headers */
+		if (blocks_add_block(&b) < 0)
+			goto oom;
+	*blocks = b.bl;
+	*nblocks = b.nb;
 	return 0;
 
 oom:
-	free(s);
-	mail_blocks_free(bl, nb);
+	mail_blocks_free(b.bl, b.nb);
 	return -1;
 }
 

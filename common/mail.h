@@ -74,7 +74,7 @@ struct mail {
 };
 
 int mail_parse(const char *data, size_t len, const struct mail_limits *lim, struct mail **out,
-	       char *err, size_t errlen);
+               char *err, size_t errlen);
 void mail_free(struct mail *m);
 
 /* First header of that name (case-insensitive), or NULL. */
@@ -99,7 +99,18 @@ struct mail_block {
 	size_t nfields;
 };
 int mail_parse_blocks(const char *text, size_t len, const struct mail_limits *lim,
-		      struct mail_block **blocks, size_t *nblocks);
+                      struct mail_block **blocks, size_t *nblocks);
+/*
+ * The same fields without the array: fn is called for each field in
+ * order with the index of its block, its name and its unfolded value,
+ * both NUL-terminated and valid only during the call. A non-zero return
+ * from fn ends the walk and is returned; -1 also means memory ran out.
+ * *nblocks receives the number of blocks, counting those whose fields
+ * were all beyond max_headers (which fn never sees).
+ */
+typedef int (*mail_field_fn)(void *arg, size_t block, const char *name, const char *value);
+int mail_walk_blocks(const char *text, size_t len, const struct mail_limits *lim, mail_field_fn fn,
+                     void *arg, size_t *nblocks);
 const char *mail_block_get(const struct mail_block *b, const char *name);
 void mail_blocks_free(struct mail_block *blocks, size_t nblocks);
 

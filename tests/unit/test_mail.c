@@ -302,6 +302,41 @@ static void test_rfc822_headers_part_has_one_headers_only_child(void **state)
 	mail_free(m);
 }
 
+static void test_headers_only_body_is_kept_raw_beside_its_parsed_child(void **state)
+{
+	(void)state;
+	/* fields are NUL-terminated and unfolded where they stand: not in the raw body */
+	struct mail *m = parse_str("Content-Type: multipart/report; boundary=b\n\n"
+	                           "--b\nContent-Type: text/rfc822-headers\n\n"
+	                           "Subject: two\n lines\nFrom: a@b.example\n--b--\n");
+	const struct mail_part *p = mail_find(m, "text/rfc822-headers");
+
+	assert_non_null(p);
+	assert_string_equal(p->body, "Subject: two\n lines\nFrom: a@b.example");
+	assert_string_equal(mail_part_header(p->children[0], "Subject"), "two lines");
+	assert_string_equal(mail_part_header(p->children[0], "From"), "a@b.example");
+	mail_free(m);
+}
+
+static void test_parts_that_end_right_at_a_delimiter_leave_it_intact(void **state)
+{
+	(void)state;
+	/* an empty part, a body, a part of only a header, then the close delimiter */
+	struct mail *m = parse_str("Content-Type: multipart/mixed; boundary=b\n\n"
+	                           "--b\n--b\n\nx\n--b\nX-Only: v\n--b--\n");
+	const struct mail_part *r = m->root;
+
+	assert_int_equal(r->nchildren, 3);
+	assert_int_equal(r->damaged, 0); /* the close delimiter was still seen */
+	assert_string_equal(r->children[0]->body, "");
+	assert_int_equal(r->children[0]->nheaders, 0);
+	assert_string_equal(r->children[1]->body, "x");
+	assert_int_equal(r->children[1]->body_len, 1);
+	assert_string_equal(mail_part_header(r->children[2], "X-Only"), "v");
+	assert_string_equal(r->children[2]->body, "");
+	mail_free(m);
+}
+
 static void test_base64_encoded_delivery_status_part_is_decoded(void **state)
 {
 	(void)state;
@@ -598,6 +633,61 @@ static void test_blocks_accept_crlf_and_skip_junk_lines(void **state)
 	mail_blocks_free(b, n);
 }
 
+/* Records what mail_walk_blocks() hands over. */
+struct walk_log {
+	char text[512];
+	size_t calls, stop_at;
+};
+
+static int walk_record(void *arg, size_t block, const char *name, const char *value)
+{
+	struct walk_log *w = arg;
+	size_t n = strlen(w->text);
+
+	snprintf(w->text + n, sizeof(w->text) - n, "%zu|%s|%s\n", block, name, value);
+	return ++w->calls == w->stop_at ? 7 : 0;
+}
+
+static void test_walk_gives_each_field_with_its_block_and_can_stop(void **state)
+{
+	(void)state;
+	static const char text[] = "A: 1\nB : two\n  folded\n\n\nC:3\r\n\r\nD: 4\nE: 5\n";
+	struct mail_limits lim = mail_limits_default;
+	struct walk_log w = {"", 0, 0};
+	size_t nb = 0;
+
+	assert_int_equal(mail_walk_blocks(text, sizeof(text) - 1, NULL, walk_record, &w, &nb), 0);
+	assert_int_equal(nb, 3);
+	assert_string_equal(w.text, "0|A|1\n0|B|two  folded\n1|C|3\n2|D|4\n2|E|5\n");
+	/* a non-zero return ends the walk and is passed on */
+	memset(&w, 0, sizeof(w));
+	w.stop_at = 2;
+	assert_int_equal(mail_walk_blocks(text, sizeof(text) - 1, NULL, walk_record, &w, &nb), 7);
+	assert_string_equal(w.text, "0|A|1\n0|B|two  folded\n");
+	/* fields beyond max_headers are not given; their block still counts */
+	memset(&w, 0, sizeof(w));
+	lim.max_headers = 1;
+	assert_int_equal(mail_walk_blocks(text, sizeof(text) - 1, &lim, walk_record, &w, &nb), 0);
+	assert_int_equal(nb, 3);
+	assert_string_equal(w.text, "0|A|1\n1|C|3\n2|D|4\n");
+}
+
+static void test_blocks_beyond_max_headers_are_kept_empty(void **state)
+{
+	(void)state;
+	static const char text[] = "A: 1\n\nB: 2\n";
+	struct mail_limits lim = mail_limits_default;
+	struct mail_block *b;
+	size_t n;
+
+	lim.max_headers = 0;
+	assert_int_equal(mail_parse_blocks(text, sizeof(text) - 1, &lim, &b, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(b[0].nfields, 0);
+	assert_int_equal(b[1].nfields, 0);
+	mail_blocks_free(b, n);
+}
+
 static void test_empty_text_has_no_blocks(void **state)
 {
 	(void)state;
@@ -628,6 +718,8 @@ int main(void)
 	    cmocka_unit_test(test_multipart_without_any_delimiter_is_a_damaged_leaf),
 	    cmocka_unit_test(test_message_rfc822_part_has_the_enclosed_message_as_one_child),
 	    cmocka_unit_test(test_rfc822_headers_part_has_one_headers_only_child),
+	    cmocka_unit_test(test_headers_only_body_is_kept_raw_beside_its_parsed_child),
+	    cmocka_unit_test(test_parts_that_end_right_at_a_delimiter_leave_it_intact),
 	    cmocka_unit_test(test_base64_encoded_delivery_status_part_is_decoded),
 	    cmocka_unit_test(test_digest_parts_default_to_message_rfc822),
 	    cmocka_unit_test(test_mbox_from_line_before_a_message_is_skipped),
@@ -644,6 +736,8 @@ int main(void)
 	    cmocka_unit_test(test_mutated_messages_never_crash),
 	    cmocka_unit_test(test_blocks_are_split_at_blank_lines_and_unfolded),
 	    cmocka_unit_test(test_blocks_accept_crlf_and_skip_junk_lines),
+	    cmocka_unit_test(test_walk_gives_each_field_with_its_block_and_can_stop),
+	    cmocka_unit_test(test_blocks_beyond_max_headers_are_kept_empty),
 	    cmocka_unit_test(test_empty_text_has_no_blocks),
 	};
 
