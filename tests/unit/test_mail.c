@@ -214,6 +214,31 @@ static void test_quoted_printable_in_nested_alternative_is_decoded(void **state)
 	mail_free(m);
 }
 
+static void test_quoted_printable_edge_cases_decode_as_rfc_2045_says(void **state)
+{
+	(void)state;
+	/* trailing blanks go, an encoded one stays; "=" + blanks + LF is a soft break */
+	struct mail *m = parse_str("Content-Transfer-Encoding: quoted-printable\n\n"
+	                           "a b  \nc=20\nd= \t\ne=3D=3d\nf=\ng=Zh \t");
+
+	assert_string_equal(m->root->body, "a b\nc \nde==\nfg=Zh");
+	assert_int_equal(m->root->damaged, 1); /* the lone '=' before "Zh" */
+	mail_free(m);
+}
+
+static void test_base64_digits_split_by_white_space_or_padding_still_decode(void **state)
+{
+	(void)state;
+	/* "Hello" split mid-quantum by a fold; then a second encoding after '=' */
+	struct mail *m = parse_str("Content-Transfer-Encoding: base64\n\n"
+	                           "SGVs\n bG8=IQ==\n");
+
+	assert_int_equal(m->root->body_len, 6);
+	assert_string_equal(m->root->body, "Hello!");
+	assert_int_equal(m->root->damaged, 0);
+	mail_free(m);
+}
+
 static void test_broken_base64_decodes_as_far_as_possible_and_sets_damaged(void **state)
 {
 	(void)state;
@@ -712,6 +737,8 @@ int main(void)
 	    cmocka_unit_test(test_base64_parts_are_decoded_including_binary_bytes),
 	    cmocka_unit_test(test_base64_and_quoted_printable_text_parts_are_decoded),
 	    cmocka_unit_test(test_quoted_printable_in_nested_alternative_is_decoded),
+	    cmocka_unit_test(test_quoted_printable_edge_cases_decode_as_rfc_2045_says),
+	    cmocka_unit_test(test_base64_digits_split_by_white_space_or_padding_still_decode),
 	    cmocka_unit_test(test_broken_base64_decodes_as_far_as_possible_and_sets_damaged),
 	    cmocka_unit_test(test_boundary_quirks_are_tolerated),
 	    cmocka_unit_test(test_missing_close_delimiter_keeps_the_last_part),
