@@ -218,14 +218,18 @@ static char *unfold_value(char *s, size_t n, size_t max, int *cut)
 	return s;
 }
 
-/* Is [s, s+n) a field name followed by a colon? Returns the colon's offset or 0. */
-static size_t header_name_len(const char *s, size_t n)
+/*
+ * Is [s, s+n) a field name followed by a colon? Returns the colon's offset
+ * or 0; *namelen receives the length of the name (without the white space
+ * that may stand before the colon).
+ */
+static size_t header_name_len(const char *s, size_t n, size_t *namelen)
 {
 	size_t i = 0, end;
 
 	while (i < n && (unsigned char)s[i] > ' ' && (unsigned char)s[i] < 127 && s[i] != ':')
 		i++;
-	end = i;
+	*namelen = end = i;
 	while (i < n && is_wsp(s[i])) /* RFC 5322 obs-optional: "Subject : x" */
 		i++;
 	if (end == 0 || i >= n || s[i] != ':')
@@ -275,7 +279,7 @@ static size_t headers_parse(struct mail_ctx *ctx, struct mail_part *p, char *s, 
 {
 	size_t pos = 0, cap = 0;
 	char *name = NULL, *val = NULL;
-	size_t namelen = 0, valend = 0;
+	size_t namelen = 0, valend = 0, nl_name;
 
 	/* An mbox separator may precede an enclosed or stored message. */
 	if (kind != PART_BODY && n >= 5 && memcmp(s, "From ", 5) == 0) {
@@ -295,14 +299,12 @@ static size_t headers_parse(struct mail_ctx *ctx, struct mail_part *p, char *s, 
 		}
 		if (is_wsp(line[0]) && name != NULL) {
 			valend = pos + len; /* continuation of the current field */
-		} else if ((colon = header_name_len(line, len)) > 0) {
+		} else if ((colon = header_name_len(line, len, &nl_name)) > 0) {
 			if (name != NULL)
 				header_add(ctx, p, &cap, name, namelen, val,
 				           (size_t)(s + valend - val));
 			name = line;
-			namelen = 0;
-			while (namelen < colon && !is_wsp(line[namelen]))
-				namelen++;
+			namelen = nl_name;
 			val = line + colon + 1;
 			valend = pos + len;
 		} else {
@@ -678,6 +680,25 @@ static int delimiter(const char *l, size_t len, const char *b, size_t bl)
 }
 
 /*
+ * The first line at or after the line start pos that begins with "--"
+ * and the boundary: its offset, or n. lfb is "\n--" and the boundary, of
+ * lfbl bytes. Only such lines can be delimiters, and searching for them
+ * skips the lines between at memmem()'s speed.
+ */
+static size_t candidate_line(const char *s, size_t n, size_t pos, const char *lfb, size_t lfbl)
+{
+	const char *hit;
+
+	if (pos == 0 && n >= lfbl - 1 && memcmp(s, lfb + 1, lfbl - 1) == 0)
+		return 0;
+	if (pos == 0)
+		pos = 1;
+	/* the LF that ends the line before pos is s[pos - 1] */
+	hit = memmem(s + pos - 1, n - (pos - 1), lfb, lfbl);
+	return hit ? (size_t)(hit - s) + 1 : n;
+}
+
+/*
  * Split a multipart body at its delimiters and parse each body part as a
  * child. Returns the number of delimiters seen (0: none, the caller keeps
  * the part as a leaf).
@@ -688,13 +709,23 @@ static size_t multipart_split(struct mail_ctx *ctx, struct mail_part *p, char *s
 	size_t pos = 0, start = 0, ndelim = 0, cap = 0;
 	int in_digest = strcmp(p->type, "multipart/digest") == 0, closed = 0;
 	size_t bl = strlen(b);
+	char *lfb = ctx_alloc(ctx, bl + 4);
 
+	if (lfb == NULL)
+		return 0;
+	memcpy(lfb, "\n--", 3);
+	memcpy(lfb + 3, b, bl + 1);
 	while (pos < n && !ctx->oom) {
-		const char *nl = memchr(s + pos, '\n', n - pos);
-		size_t len = nl ? (size_t)(nl - (s + pos)) : n - pos;
-		size_t next = pos + len + (nl ? 1 : 0);
-		int kind = delimiter(s + pos, len, b, bl);
+		const char *nl;
+		size_t len, next;
+		int kind;
 
+		if ((pos = candidate_line(s, n, pos, lfb, bl + 3)) >= n)
+			break;
+		nl = memchr(s + pos, '\n', n - pos);
+		len = nl ? (size_t)(nl - (s + pos)) : n - pos;
+		next = pos + len + (nl ? 1 : 0);
+		kind = delimiter(s + pos, len, b, bl);
 		if (kind != 0) {
 			if (ndelim > 0) {
 				/* The LF before a delimiter belongs to the delimiter. */
@@ -1024,7 +1055,7 @@ static int blocks_walk(struct block_walk *w, char *s, size_t n)
 		}
 		if ((r = block_flush(w)) != 0)
 			return r;
-		if ((colon = header_name_len(line, ll)) == 0)
+		if ((colon = header_name_len(line, ll, &w->namelen)) == 0)
 			continue; /* a junk line ends the field, not the block */
 		if (!in_block) {
 			if (w->nb >= w->lim->max_parts)
@@ -1034,9 +1065,6 @@ static int blocks_walk(struct block_walk *w, char *s, size_t n)
 			in_block = 1;
 		}
 		w->name = line;
-		w->namelen = 0;
-		while (w->namelen < colon && !is_wsp(line[w->namelen]))
-			w->namelen++;
 		w->val = line + colon + 1;
 		w->end = line + ll;
 	}
