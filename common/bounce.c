@@ -51,9 +51,10 @@ static int bounce_classify_reply(const struct rules *rs, const char *diag, const
 
 	if (reply_parse(diag ? diag : "", &rp) < 0)
 		return -1;
+	/* both are X.Y.Z codes of at most 9 bytes: they fit */
 	if (rp.status[0] == 0 && bounce_status_ok(dsn_status))
-		snprintf(rp.status, sizeof(rp.status), "%s", dsn_status);
-	snprintf(r->status, sizeof(r->status), "%s", rp.status);
+		memcpy(rp.status, dsn_status, strlen(dsn_status) + 1);
+	memcpy(r->status, rp.status, strlen(rp.status) + 1);
 	r->reply_code = rp.code;
 	in.reply_code = rp.code;
 	in.status = rp.status;

@@ -3,7 +3,8 @@
  *
  * How it works:
  *	The first message/delivery-status or message/global-delivery-status
- *	part in document order is split into header blocks (mail_parse_blocks).
+ *	part in document order is walked field by field, block by block
+ *	(mail_walk_blocks).
  *	Fields are then read in order, block by block, rather than trusting
  *	the block layout, because real MTAs get it wrong in two ways:
  *	- the per-message block is left out, or runs into the first recipient
@@ -53,26 +54,30 @@ enum dsn_field {
 
 static const struct {
 	const char *name;
+	size_t len;
 	enum dsn_field field;
 } dsn_fields[] = {
-    {"Reporting-MTA", F_REPORTING_MTA},
-    {"Arrival-Date", F_ARRIVAL_DATE},
-    {"Original-Envelope-Id", F_ENVELOPE_ID},
-    {"X-Postfix-Queue-ID", F_QUEUE_ID},
-    {"X-Postfix-Sender", F_SENDER},
-    {"Final-Recipient", F_FINAL_RCPT},
-    {"Original-Recipient", F_ORIG_RCPT},
-    {"Action", F_ACTION},
-    {"Status", F_STATUS},
-    {"Remote-MTA", F_REMOTE_MTA},
-    {"Diagnostic-Code", F_DIAGNOSTIC},
-    {"Last-Attempt-Date", F_LAST_ATTEMPT},
+    {"Reporting-MTA", 13, F_REPORTING_MTA},
+    {"Arrival-Date", 12, F_ARRIVAL_DATE},
+    {"Original-Envelope-Id", 20, F_ENVELOPE_ID},
+    {"X-Postfix-Queue-ID", 18, F_QUEUE_ID},
+    {"X-Postfix-Sender", 16, F_SENDER},
+    {"Final-Recipient", 15, F_FINAL_RCPT},
+    {"Original-Recipient", 18, F_ORIG_RCPT},
+    {"Action", 6, F_ACTION},
+    {"Status", 6, F_STATUS},
+    {"Remote-MTA", 10, F_REMOTE_MTA},
+    {"Diagnostic-Code", 15, F_DIAGNOSTIC},
+    {"Last-Attempt-Date", 17, F_LAST_ATTEMPT},
 };
 
 static enum dsn_field field_of(const char *name)
 {
+	size_t n = strlen(name);
+
+	/* most fields differ in length from most names: compare only those that do not */
 	for (size_t i = 0; i < sizeof(dsn_fields) / sizeof(dsn_fields[0]); i++)
-		if (strcasecmp(name, dsn_fields[i].name) == 0)
+		if (n == dsn_fields[i].len && strcasecmp(name, dsn_fields[i].name) == 0)
 			return dsn_fields[i].field;
 	return F_NONE;
 }
@@ -80,6 +85,7 @@ static enum dsn_field field_of(const char *name)
 /* State while reading fields. */
 struct dsn_ctx {
 	struct dsn_report *rep;
+	size_t block; /* of the fields being read */
 	size_t cap;
 	struct dsn_rcpt cur; /* the recipient being read */
 	int cur_detailed;    /* cur got a non-naming field after it was named */
@@ -275,47 +281,47 @@ static void rcpt_name(struct dsn_ctx *ctx, enum dsn_field f, const char *v)
 	*slot = conv_addr(ctx, v);
 }
 
-static void field_take(struct dsn_ctx *ctx, const struct mail_header *h)
+static void field_take(struct dsn_ctx *ctx, const char *name, const char *value)
 {
 	struct dsn_report *rep = ctx->rep;
 	struct dsn_rcpt *cur = &ctx->cur;
-	enum dsn_field f = field_of(h->name);
+	enum dsn_field f = field_of(name);
 
 	switch (f) {
 	case F_REPORTING_MTA:
-		set_once(ctx, &rep->reporting_mta, conv_plain, h->value);
+		set_once(ctx, &rep->reporting_mta, conv_plain, value);
 		break;
 	case F_ARRIVAL_DATE:
-		set_once(ctx, &rep->arrival_date, conv_trim, h->value);
+		set_once(ctx, &rep->arrival_date, conv_trim, value);
 		break;
 	case F_ENVELOPE_ID:
-		set_once(ctx, &rep->envelope_id, conv_trim, h->value);
+		set_once(ctx, &rep->envelope_id, conv_trim, value);
 		break;
 	case F_QUEUE_ID:
-		set_once(ctx, &rep->queue_id, conv_trim, h->value);
+		set_once(ctx, &rep->queue_id, conv_trim, value);
 		break;
 	case F_SENDER:
-		set_once(ctx, &rep->sender, conv_addr, h->value);
+		set_once(ctx, &rep->sender, conv_addr, value);
 		break;
 	case F_FINAL_RCPT:
 	case F_ORIG_RCPT:
-		rcpt_name(ctx, f, h->value);
+		rcpt_name(ctx, f, value);
 		return;
 	case F_ACTION:
-		set_once(ctx, &cur->action, value_lower, h->value);
+		set_once(ctx, &cur->action, value_lower, value);
 		break;
 	case F_STATUS:
-		set_once(ctx, &cur->status, value_word, h->value);
+		set_once(ctx, &cur->status, value_word, value);
 		break;
 	case F_REMOTE_MTA:
-		set_once(ctx, &cur->remote_mta, conv_plain, h->value);
+		set_once(ctx, &cur->remote_mta, conv_plain, value);
 		break;
 	case F_DIAGNOSTIC:
 		if (cur->diagnostic == NULL && cur->diagnostic_type == NULL)
-			diagnostic_set(ctx, cur, h->value);
+			diagnostic_set(ctx, cur, value);
 		break;
 	case F_LAST_ATTEMPT:
-		set_once(ctx, &cur->last_attempt, conv_trim, h->value);
+		set_once(ctx, &cur->last_attempt, conv_trim, value);
 		break;
 	case F_NONE:
 		return;
@@ -372,27 +378,36 @@ static void returned_take(struct dsn_ctx *ctx, const struct mail_part *ret)
 		ctx->rep->orig_subject = conv_trim(ctx, v);
 }
 
+/* One field of the walk: a new block first closes the recipient of the last. */
+static int field_walked(void *arg, size_t block, const char *name, const char *value)
+{
+	struct dsn_ctx *ctx = arg;
+
+	if (block != ctx->block) {
+		rcpt_close(ctx);
+		ctx->block = block;
+	}
+	field_take(ctx, name, value);
+	return 0;
+}
+
 /* Read the fields of text into out; returns as dsn_parse() does. */
 static int dsn_read_fields(const char *text, size_t len, const struct mail_part *ret,
                            struct dsn_report *out)
 {
 	struct dsn_ctx ctx;
-	struct mail_block *blocks;
 	size_t nblocks;
 	struct mail_limits lim = mail_limits_default;
 
 	lim.max_parts = DSN_BLOCKS_MAX; /* here: blocks, one per recipient */
-	if (mail_parse_blocks(text, len, &lim, &blocks, &nblocks) < 0)
-		return -1;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.rep = out;
-	out->limited = nblocks >= DSN_BLOCKS_MAX;
-	for (size_t b = 0; b < nblocks; b++) {
-		for (size_t i = 0; i < blocks[b].nfields; i++)
-			field_take(&ctx, &blocks[b].fields[i]);
+	if (mail_walk_blocks(text, len, &lim, field_walked, &ctx, &nblocks) < 0) {
 		rcpt_close(&ctx);
+		dsn_free(out);
+		return -1;
 	}
-	mail_blocks_free(blocks, nblocks);
+	out->limited = nblocks >= DSN_BLOCKS_MAX;
 	rcpt_close(&ctx);
 	if (out->nrcpts > 0)
 		returned_take(&ctx, ret);

@@ -121,7 +121,7 @@ static size_t lead_parse(const char *s, struct reply *out, int *hyphen)
 		i++;
 	if ((sl = status_at(s + i, i ? ' ' : 0, st)) > 0) {
 		if (out->code == 0 || st[0] == s[0])
-			snprintf(out->status, sizeof(out->status), "%s", st);
+			memcpy(out->status, st, strlen(st) + 1); /* at most 9 bytes: it fits */
 		i += sl;
 		while (s[i] == ' ')
 			i++;

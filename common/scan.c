@@ -381,6 +381,17 @@ static int scan_is_sender_context(const char *line, size_t b)
 	return 0;
 }
 
+/* Copy an address into one of the fixed slots, cut as snprintf() would cut it. */
+static void scan_addr_copy(char dst[ADDR_MAX], const char *a)
+{
+	size_t n = strlen(a);
+
+	if (n >= ADDR_MAX)
+		n = ADDR_MAX - 1;
+	memcpy(dst, a, n);
+	dst[n] = 0;
+}
+
 /* Is a excluded? A weak exclusion does not hold against a line naming a alone. */
 static int scan_excluded(const struct scan_ctx *ctx, const char *a, int alone)
 {
@@ -401,7 +412,7 @@ static void scan_exclude(struct scan_ctx *ctx, const char *a, int weak)
 		}
 	if (ctx->nexcl < SCAN_EXCL_MAX) {
 		ctx->excl_weak[ctx->nexcl] = weak;
-		snprintf(ctx->excl[ctx->nexcl++], ADDR_MAX, "%s", a);
+		scan_addr_copy(ctx->excl[ctx->nexcl++], a);
 	}
 }
 
@@ -463,7 +474,7 @@ static int scan_rcpt_add(struct scan_ctx *ctx, const char *a)
 
 	if (i >= 0 || ctx->nrcpts >= SCAN_RCPTS_MAX)
 		return i;
-	snprintf(ctx->rcpts[ctx->nrcpts].addr, ADDR_MAX, "%s", a);
+	scan_addr_copy(ctx->rcpts[ctx->nrcpts].addr, a);
 	ctx->rcpts[ctx->nrcpts].diag = NULL;
 	return (int)ctx->nrcpts++;
 }

@@ -19,7 +19,6 @@
  *	maps both cases of a letter to the same value, so a case-blind match
  *	always hashes alike.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,25 +42,44 @@ char *text_dup(const char *s, size_t n)
 	return p;
 }
 
+/* White space as isspace() in the C locale, and NUL. */
+static int text_is_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0;
+}
+
+/*
+ * Word by word: a word is copied whole, with one space before it when
+ * something came before; at the cap, as much of it as fits (but never a
+ * space with nothing after it).
+ */
 char *text_squeeze(const char *s, size_t n, size_t max)
 {
-	size_t cap = (max && max < n) ? max : n, j = 0;
+	size_t cap = (max && max < n) ? max : n, j = 0, i = 0;
 	char *out = malloc(cap + 1);
-	int space = 0;
 
 	if (out == NULL)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (isspace((unsigned char)s[i]) || s[i] == 0) {
-			space = 1;
-			continue;
-		}
-		if (j + (space && j > 0) + 1 > cap)
+	for (;;) {
+		size_t w, len, sep;
+
+		while (i < n && text_is_space((unsigned char)s[i]))
+			i++;
+		if (i >= n)
 			break;
-		if (space && j > 0)
+		for (w = i; w < n && !text_is_space((unsigned char)s[w]); w++)
+			;
+		len = w - i;
+		sep = j > 0;
+		if (j + sep + 1 > cap)
+			break;
+		if (sep)
 			out[j++] = ' ';
-		space = 0;
-		out[j++] = s[i];
+		if (len > cap - j)
+			len = cap - j;
+		memcpy(out + j, s + i, len);
+		j += len;
+		i = w;
 	}
 	out[j] = 0;
 	return out;

@@ -42,6 +42,51 @@ static void test_squeeze_never_writes_past_its_cap(void **state)
 	free(p);
 }
 
+/* The character-by-character squeeze that text_squeeze() must agree with. */
+static size_t naive_squeeze(const char *s, size_t n, size_t max, char *out)
+{
+	size_t cap = (max && max < n) ? max : n, j = 0;
+	int space = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (isspace((unsigned char)s[i]) || s[i] == 0) {
+			space = 1;
+			continue;
+		}
+		if (j + (space && j > 0) + 1 > cap)
+			break;
+		if (space && j > 0)
+			out[j++] = ' ';
+		space = 0;
+		out[j++] = s[i];
+	}
+	out[j] = 0;
+	return j;
+}
+
+static void test_squeeze_agrees_with_the_byte_by_byte_rule(void **state)
+{
+	static const char alpha[] = "ab \t\n\r\v\f\0x\xa0-";
+	char text[64], want[72];
+	unsigned seed = 99;
+
+	(void)state;
+	for (int round = 0; round < 5000; round++) {
+		size_t n = (size_t)(round % 64), max = (size_t)(round / 64 % 20);
+		char *got;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			text[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+		}
+		naive_squeeze(text, n, max, want);
+		got = text_squeeze(text, n, max);
+		assert_non_null(got);
+		assert_string_equal(got, want);
+		free(got);
+	}
+}
+
 static void test_find_ci_is_case_blind_and_bounded(void **state)
 {
 	static const char hay[] = "xx Final-RECIPIENT: a\0final-recipient:";
@@ -213,6 +258,7 @@ int main(void)
 	    cmocka_unit_test(test_dup_keeps_embedded_nul_bytes),
 	    cmocka_unit_test(test_squeeze_makes_runs_one_space_and_trims),
 	    cmocka_unit_test(test_squeeze_never_writes_past_its_cap),
+	    cmocka_unit_test(test_squeeze_agrees_with_the_byte_by_byte_rule),
 	    cmocka_unit_test(test_find_ci_is_case_blind_and_bounded),
 	    cmocka_unit_test(test_find_ci_anchors_on_a_rare_byte_of_either_case),
 	    cmocka_unit_test(test_set_finds_the_earliest_word_of_any_length),
