@@ -8,10 +8,10 @@
  *	-v       verbose (debug) logging
  *	-V       print the version and exit
  *
- * Signals: SIGUSR1 reloads the configuration and rules (the old ones stay
- * when the new ones have an error). SIGHUP, SIGTERM and SIGINT stop the
- * milter: libmilter's own signal thread owns those and treats SIGHUP as
- * "stop", so it cannot be used for reloading.
+ * Signals: SIGHUP and SIGUSR1 reload the configuration and rules (the old
+ * ones stay when the new ones have an error); SIGTERM and SIGINT stop the
+ * milter. libmilter's own signal thread owns SIGHUP and would stop on it:
+ * sighup.c turns it into a reload.
  *
  * Exit status: 0 after a clean stop or a good -t, 1 on a configuration
  * error, 2 on a usage error, 3 when the socket cannot be set up or the
@@ -74,9 +74,17 @@ static int stderr_is_journal(void)
 {
 	const char *js = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
+	char *end;
 	struct stat st;
 
-	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st) < 0)
+	if (js == NULL || fstat(2, &st) < 0)
+		return 0;
+	dev = strtoull(js, &end, 10);
+	if (end == js || *end != ':')
+		return 0;
+	js = end + 1;
+	ino = strtoull(js, &end, 10);
+	if (end == js || *end != 0)
 		return 0;
 	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
@@ -156,12 +164,13 @@ static void remove_socket(const char *spec)
 static void remove_pid_file(const char *path)
 {
 	FILE *fp;
+	char line[32];
 	long pid = 0;
 
 	if (path == NULL || (fp = fopen(path, "r")) == NULL)
 		return;
-	if (fscanf(fp, "%ld", &pid) != 1)
-		pid = 0;
+	if (fgets(line, sizeof(line), fp) != NULL)
+		pid = strtol(line, NULL, 10);
 	fclose(fp);
 	if (pid == (long)getpid())
 		unlink(path);
@@ -312,6 +321,7 @@ int main(int argc, char **argv)
 		msg_warn("cannot start the reload thread: SIGUSR1 will not reload");
 	else
 		pthread_detach(tid);
+	sighup_reloads(config_path);
 
 	msg_info("started: %zu rules, database %s, socket %s", rules_count(snap->rs),
 	         snap->cf->database, snap->cf->socket);

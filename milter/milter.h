@@ -37,6 +37,9 @@ void snapshot_put(struct snapshot *s);
 /* Load config_path again; keep the old snapshot when anything is wrong. */
 int snapshot_reload(const char *config_path);
 
+/* sighup.c: from now on SIGHUP reloads config_path instead of stopping. */
+void sighup_reloads(const char *config_path);
+
 /* ---- pool.c: store handles ---- */
 struct pooled {
 	struct store *st;

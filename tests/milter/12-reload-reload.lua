@@ -1,4 +1,5 @@
--- SIGUSR1 reloads rules and config. A broken rules file keeps the old rules
+-- SIGUSR1 and SIGHUP reload rules and config (SIGHUP would stop a plain
+-- libmilter filter: milter/sighup.c). A broken rules file keeps the old rules
 -- in force and logs FILE:LINE; a good one is swapped in atomically: a
 -- connection opened before the reload keeps the rules it started with,
 -- a new connection gets the new ones. (run.sh gives this milter its own
@@ -26,9 +27,9 @@ local function outcomes()
 	return log_count("milter: reloaded ") + log_count("error: reload failed")
 end
 
-local function reload()
+local function reload(sig)
 	local before = outcomes()
-	os.execute("kill -USR1 " .. PID)
+	os.execute("kill -" .. sig .. " " .. PID)
 	for _ = 1, 100 do
 		if outcomes() > before then return end
 		mt.sleep(0.1)
@@ -47,7 +48,7 @@ end
 local f = io.open(RULES, "wb")
 f:write(original .. "\n[broken.rule]\nclass = recipent-policy\nreason = x\npattern = x\nexample = 550 x\n")
 f:close()
-reload()
+reload("USR1")
 if not log_has("reload failed.-reload%-rules%.conf:%d+: unknown class 'recipent%-policy'") then
 	lib.fail("the broken rules file was not reported with file and line")
 end
@@ -63,9 +64,9 @@ local early = lib.connect("bouncetag-dsn")
 f = io.open(RULES, "wb")
 f:write("[test.reload]\nclass = sender-issue\nreason = reloaded\npattern = approved sender list\nexample = 554 5.7.1 not on approved sender list\n\n" .. original)
 f:close()
-reload()
-if not log_has("reloaded") then
-	lib.fail("no 'reloaded' log line")
+reload("HUP")
+if not log_has("SIGHUP: reloading") or not log_has("reloaded") then
+	lib.fail("no 'SIGHUP: reloading' and 'reloaded' log lines")
 end
 
 local late = lib.connect("bouncetag-dsn")
@@ -77,5 +78,12 @@ lib.expect_cli("show new-rules@reload.example", 0, "reloaded")
 learn(early, "old-rules@reload.example")
 mt.disconnect(early)
 lib.suppressed("old-rules@reload.example", '"class":"recipient%-policy"')
+
+-- the milter is still there after SIGHUP, with the new rules (run.sh checks
+-- that it stops cleanly on SIGTERM)
+conn = lib.connect("bouncetag-dsn")
+learn(conn, "after-hup@reload.example")
+mt.disconnect(conn)
+lib.expect_cli("show after-hup@reload.example", 0, "reloaded")
 
 f = io.open(RULES, "wb"); f:write(original); f:close()
