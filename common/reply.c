@@ -234,6 +234,7 @@ void reply_find_status(const char *text, char status[REPLY_STATUS_MAX])
 	if (text == NULL)
 		return;
 	for (size_t i = 0; text[i]; i++)
-		if (status_at(text + i, i ? (unsigned char)text[i - 1] : 0, status) > 0)
+		if ((text[i] == '2' || text[i] == '4' || text[i] == '5') &&
+		    status_at(text + i, i ? (unsigned char)text[i - 1] : 0, status) > 0)
 			return;
 }

@@ -207,16 +207,20 @@ static const char *const scan_cut_headers[] = {
     "Received: ", "Return-Path: ", "DKIM-Signature: ", "X-Received: ", "ARC-Seal: ", NULL,
 };
 
+/* First bytes (lowercase) of the words above: most lines start with none. */
+static unsigned char scan_cut_first[256];
+
 static int scan_is_cut(const char *s, size_t n)
 {
 	size_t i = 0;
 
-	for (size_t k = 0; scan_cut_headers[k]; k++)
-		if (scan_starts(s, n, scan_cut_headers[k]))
-			return 1;
+	if (n > 0 && scan_cut_first[scan_lower((unsigned char)s[0])])
+		for (size_t k = 0; scan_cut_headers[k]; k++)
+			if (scan_starts(s, n, scan_cut_headers[k]))
+				return 1;
 	while (i < n && (s[i] == '-' || s[i] == '*' || s[i] == '=' || s[i] == ' ' || s[i] == '\t'))
 		i++;
-	if (n - i > 64)
+	if (n - i > 64 || i == n || !scan_cut_first[scan_lower((unsigned char)s[i])])
 		return 0;
 	for (size_t k = 0; scan_cut_lines[k]; k++) {
 		size_t w;
@@ -679,7 +683,7 @@ static int scan_code_at(const char *s, size_t n, size_t i)
 static long scan_reply_start(const char *s, size_t n)
 {
 	for (size_t i = 0; i + 3 <= n; i++)
-		if (scan_code_at(s, n, i))
+		if ((s[i] == '4' || s[i] == '5') && scan_code_at(s, n, i))
 			return (long)i;
 	return -1;
 }
@@ -795,30 +799,44 @@ static int scan_is_delay(const struct scan_ctx *ctx)
 	           0;
 }
 
-/* A header of the message quoted after the cut (qmail, Sendmail V5), or NULL. */
-static char *scan_quoted_header(struct scan_ctx *ctx, const char *name)
+/*
+ * The returned message's identity from its headers quoted after the cut
+ * (qmail, Sendmail V5): for each name, the first line of the quoted
+ * header block that has it. One pass looks for all three.
+ */
+static void scan_quoted_headers(struct scan_ctx *ctx)
 {
-	size_t off = ctx->len, k = strlen(name), seen = 0;
+	static const char *const names[] = {"Message-ID", "From", "Subject"};
+	char **slots[] = {&ctx->out->orig_message_id, &ctx->out->orig_from,
+	                  &ctx->out->orig_subject};
+	int found[3] = {0, 0, 0};
+	size_t off = ctx->len, seen = 0, left = 3;
 
-	for (size_t guard = 0; off < ctx->full_len && guard < SCAN_LINES_MAX; guard++) {
+	for (size_t guard = 0; left > 0 && off < ctx->full_len && guard < SCAN_LINES_MAX; guard++) {
 		const char *s = ctx->text + off, *nl = memchr(s, '\n', ctx->full_len - off);
 		size_t n = nl ? (size_t)(nl - s) : ctx->full_len - off;
 
 		if (n == 0 && seen > 1)
 			break;
 		seen += n > 0 && memchr(s, ':', n) != NULL;
-		if (n > k && strncasecmp(s, name, k) == 0 && s[k] == ':') {
-			s += k + 1;
-			n -= k + 1;
-			while (n > 0 && isspace((unsigned char)*s)) {
-				s++;
-				n--;
+		for (size_t k = 0; k < 3; k++) {
+			size_t kl = strlen(names[k]), vn;
+			const char *v;
+
+			if (found[k] || n <= kl || !scan_starts(s, n, names[k]) || s[kl] != ':')
+				continue;
+			v = s + kl + 1;
+			vn = n - kl - 1;
+			while (vn > 0 && isspace((unsigned char)*v)) {
+				v++;
+				vn--;
 			}
-			return scan_dup(ctx, s, n);
+			*slots[k] = scan_dup(ctx, v, vn);
+			found[k] = 1;
+			left--;
 		}
 		off += n + 1;
 	}
-	return NULL;
 }
 
 static void scan_returned_take(struct scan_ctx *ctx)
@@ -827,9 +845,7 @@ static void scan_returned_take(struct scan_ctx *ctx)
 	const char *v;
 
 	if (h == NULL) {
-		ctx->out->orig_message_id = scan_quoted_header(ctx, "Message-ID");
-		ctx->out->orig_from = scan_quoted_header(ctx, "From");
-		ctx->out->orig_subject = scan_quoted_header(ctx, "Subject");
+		scan_quoted_headers(ctx);
 		return;
 	}
 	if ((v = mail_part_header(h, "Message-ID")) != NULL)
@@ -1071,6 +1087,10 @@ static void scan_sets_init(void)
 {
 	text_set_init(&scan_list_start_set, scan_list_starts);
 	text_set_init(&scan_delay_set, scan_delay_words);
+	for (size_t k = 0; scan_cut_headers[k]; k++)
+		scan_cut_first[scan_lower((unsigned char)scan_cut_headers[k][0])] = 1;
+	for (size_t k = 0; scan_cut_lines[k]; k++)
+		scan_cut_first[scan_lower((unsigned char)scan_cut_lines[k][0])] = 1;
 }
 
 static int scan_setup(struct scan_ctx *ctx, const struct mail *m, struct dsn_report *out)
