@@ -29,26 +29,18 @@ static void classify_print(const struct bounce_result *r, const char *source, in
 	}
 	fputs("{\"recipient\":", stdout);
 	out_json_str(stdout, r->recipient);
-	fputs(",\"action\":", stdout);
-	out_json_str(stdout, r->action);
-	fputs(",\"status\":", stdout);
-	out_json_str(stdout, r->status[0] ? r->status : NULL);
+	out_json_kv(stdout, "action", r->action);
+	out_json_kv(stdout, "status", r->status[0] ? r->status : NULL);
 	if (r->reply_code)
 		printf(",\"reply_code\":%d", r->reply_code);
 	else
 		fputs(",\"reply_code\":null", stdout);
-	fputs(",\"class\":", stdout);
-	out_json_str(stdout, class_name(r->verdict.cls));
-	fputs(",\"reason\":", stdout);
-	out_json_str(stdout, r->verdict.reason);
-	fputs(",\"rule\":", stdout);
-	out_json_str(stdout, r->verdict.rule);
-	fputs(",\"diagnostic\":", stdout);
-	out_json_str(stdout, r->diagnostic);
-	fputs(",\"remote_mta\":", stdout);
-	out_json_str(stdout, r->remote_mta);
-	fputs(",\"source\":", stdout);
-	out_json_str(stdout, source);
+	out_json_kv(stdout, "class", class_name(r->verdict.cls));
+	out_json_kv(stdout, "reason", r->verdict.reason);
+	out_json_kv(stdout, "rule", r->verdict.rule);
+	out_json_kv(stdout, "diagnostic", r->diagnostic);
+	out_json_kv(stdout, "remote_mta", r->remote_mta);
+	out_json_kv(stdout, "source", source);
 	fputs("}\n", stdout);
 }
 
@@ -105,11 +97,11 @@ static int classify_stream(const struct rules *rs, FILE *fp, const char *source,
 int cmd_classify(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"line", required_argument, NULL, 'l'},
-		{"rules", required_argument, NULL, 'r'},
-		{"config", required_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"line", required_argument, NULL, 'l'},
+	    {"rules", required_argument, NULL, 'r'},
+	    {"config", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *line = NULL, *rules_path = NULL;
 	int json = 0, opt, rc = 0;
@@ -152,7 +144,7 @@ int cmd_classify(struct cli *c, int argc, char **argv)
 
 			if (fp == NULL) {
 				fprintf(stderr, "bouncetag: %s: cannot open: %s\n", argv[i],
-					strerror(errno));
+				        strerror(errno));
 				rc = 1;
 				continue;
 			}
@@ -176,9 +168,9 @@ static void lint_report(void *ctx, const char *file, int line, const char *messa
 int cmd_rules(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"rules", required_argument, NULL, 'r'},
-		{"config", required_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	    {"rules", required_argument, NULL, 'r'},
+	    {"config", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *rules_path = NULL;
 	struct rules *rs;

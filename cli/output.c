@@ -117,3 +117,9 @@ const char *out_time(time_t t, char buf[32])
 	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
 }
+
+void out_json_kv(FILE *fp, const char *name, const char *value)
+{
+	fprintf(fp, ",\"%s\":", name);
+	out_json_str(fp, value);
+}

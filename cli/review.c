@@ -34,40 +34,27 @@ static void sup_json(const struct suppression *s, time_t now)
 
 	fputs("{\"recipient\":", stdout);
 	out_json_str(stdout, s->recipient);
-	fputs(",\"tag\":", stdout);
-	out_json_str(stdout, s->tag);
-	fputs(",\"class\":", stdout);
-	out_json_str(stdout, class_name(s->cls));
-	fputs(",\"reason\":", stdout);
-	out_json_str(stdout, s->reason);
-	fputs(",\"state\":", stdout);
-	out_json_str(stdout, sup_state(s, now));
-	fputs(",\"rule\":", stdout);
-	out_json_str(stdout, s->rule);
-	fputs(",\"diagnostic\":", stdout);
-	out_json_str(stdout, s->diagnostic);
-	fputs(",\"remote_mta\":", stdout);
-	out_json_str(stdout, s->remote_mta);
-	fputs(",\"source\":", stdout);
-	out_json_str(stdout, s->source);
-	fputs(",\"first_seen\":", stdout);
-	out_json_str(stdout, out_time(s->first_seen, t));
-	fputs(",\"last_seen\":", stdout);
-	out_json_str(stdout, out_time(s->last_seen, t));
-	printf(",\"hits\":%ld,\"expires\":", s->hits);
-	out_json_str(stdout, s->expires ? out_time(s->expires, t) : NULL);
-	fputs(",\"released_at\":", stdout);
-	out_json_str(stdout, s->released_at ? out_time(s->released_at, t) : NULL);
-	fputs(",\"released_by\":", stdout);
-	out_json_str(stdout, s->released_by);
-	fputs(",\"release_why\":", stdout);
-	out_json_str(stdout, s->release_why);
+	out_json_kv(stdout, "tag", s->tag);
+	out_json_kv(stdout, "class", class_name(s->cls));
+	out_json_kv(stdout, "reason", s->reason);
+	out_json_kv(stdout, "state", sup_state(s, now));
+	out_json_kv(stdout, "rule", s->rule);
+	out_json_kv(stdout, "diagnostic", s->diagnostic);
+	out_json_kv(stdout, "remote_mta", s->remote_mta);
+	out_json_kv(stdout, "source", s->source);
+	out_json_kv(stdout, "first_seen", out_time(s->first_seen, t));
+	out_json_kv(stdout, "last_seen", out_time(s->last_seen, t));
+	printf(",\"hits\":%ld", s->hits);
+	out_json_kv(stdout, "expires", s->expires ? out_time(s->expires, t) : NULL);
+	out_json_kv(stdout, "released_at", s->released_at ? out_time(s->released_at, t) : NULL);
+	out_json_kv(stdout, "released_by", s->released_by);
+	out_json_kv(stdout, "release_why", s->release_why);
 	fputs("}", stdout);
 }
 
 static const char *const csv_columns =
-	"recipient,tag,class,reason,state,rule,diagnostic,remote_mta,source,first_seen,"
-	"last_seen,hits,expires,released_at,released_by,release_why\n";
+    "recipient,tag,class,reason,state,rule,diagnostic,remote_mta,source,first_seen,"
+    "last_seen,hits,expires,released_at,released_by,release_why\n";
 
 static void sup_csv(const struct suppression *s, time_t now)
 {
@@ -110,8 +97,8 @@ static int list_row(void *vctx, const struct suppression *s)
 		sup_csv(s, ctx->now);
 	} else {
 		if (ctx->rows == 0)
-			printf("%-40s %-24s %-19s %-10s %-10s %5s %s\n", "RECIPIENT", "TAG", "CLASS",
-			       "SINCE", "LAST", "HITS", "STATE");
+			printf("%-40s %-24s %-19s %-10s %-10s %5s %s\n", "RECIPIENT", "TAG",
+			       "CLASS", "SINCE", "LAST", "HITS", "STATE");
 		printf("%-40s %-24s %-19s %-10.10s ", s->recipient, s->tag, class_name(s->cls),
 		       out_time(s->first_seen, t));
 		printf("%-10.10s %5ld %s\n", out_time(s->last_seen, t), s->hits,
@@ -143,11 +130,15 @@ static int list_run(struct cli *c, const struct store_filter *f, enum fmt fmt)
 int cmd_list(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"tag", required_argument, NULL, 't'},  {"class", required_argument, NULL, 'k'},
-		{"domain", required_argument, NULL, 'd'}, {"since", required_argument, NULL, 's'},
-		{"all", no_argument, NULL, 'a'},          {"json", no_argument, NULL, 'j'},
-		{"csv", no_argument, NULL, 'v'},          {"config", required_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	    {"tag", required_argument, NULL, 't'},
+	    {"class", required_argument, NULL, 'k'},
+	    {"domain", required_argument, NULL, 'd'},
+	    {"since", required_argument, NULL, 's'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"csv", no_argument, NULL, 'v'},
+	    {"config", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct store_filter f = {.cls = -1, .now = time(NULL)};
 	enum fmt fmt = FMT_TABLE;
@@ -171,8 +162,10 @@ int cmd_list(struct cli *c, int argc, char **argv)
 			break;
 		case 's':
 			if (cli_parse_since(optarg, f.now, &f.since) < 0) {
-				fprintf(stderr, "bouncetag: --since '%s': expected YYYY-MM-DD or an "
-						"age such as 7d\n", optarg);
+				fprintf(stderr,
+				        "bouncetag: --since '%s': expected YYYY-MM-DD or an "
+				        "age such as 7d\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -197,10 +190,10 @@ int cmd_list(struct cli *c, int argc, char **argv)
 int cmd_export(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"csv", no_argument, NULL, 'v'},
-		{"config", required_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"csv", no_argument, NULL, 'v'},
+	    {"config", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct store_filter f = {.cls = -1, .include_inactive = 1, .now = time(NULL)};
 	enum fmt fmt = FMT_JSON;
@@ -232,9 +225,9 @@ static int show_event(void *vctx, const struct stored_event *se)
 
 	if (!ctx->json) {
 		printf("  %s  %-9s %-6s %-19s %-24s %s%s\n", out_time(e->when, t),
-		       e->action ? e->action : "-", e->status ? e->status : "-",
-		       class_name(e->cls), e->reason ? e->reason : "-",
-		       e->source ? e->source : "-", e->trusted ? "" : " (untrusted)");
+		       e->action ? e->action : "-", e->status ? e->status : "-", class_name(e->cls),
+		       e->reason ? e->reason : "-", e->source ? e->source : "-",
+		       e->trusted ? "" : " (untrusted)");
 		if (e->diagnostic && *e->diagnostic)
 			printf("      %s\n", e->diagnostic);
 		return 0;
@@ -242,42 +235,33 @@ static int show_event(void *vctx, const struct stored_event *se)
 	fputs(ctx->n++ ? "," : "", stdout);
 	printf("{\"id\":%lld,\"time\":", se->id);
 	out_json_str(stdout, out_time(e->when, t));
-	fputs(",\"action\":", stdout);
-	out_json_str(stdout, e->action);
-	fputs(",\"status\":", stdout);
-	out_json_str(stdout, e->status);
+	out_json_kv(stdout, "action", e->action);
+	out_json_kv(stdout, "status", e->status);
 	if (e->reply_code)
 		printf(",\"reply_code\":%d", e->reply_code);
 	else
 		fputs(",\"reply_code\":null", stdout);
-	fputs(",\"class\":", stdout);
-	out_json_str(stdout, class_name(e->cls));
-	fputs(",\"reason\":", stdout);
-	out_json_str(stdout, e->reason);
-	fputs(",\"rule\":", stdout);
-	out_json_str(stdout, e->rule);
-	fputs(",\"diagnostic\":", stdout);
-	out_json_str(stdout, e->diagnostic);
-	fputs(",\"remote_mta\":", stdout);
-	out_json_str(stdout, e->remote_mta);
-	fputs(",\"source\":", stdout);
-	out_json_str(stdout, e->source);
+	out_json_kv(stdout, "class", class_name(e->cls));
+	out_json_kv(stdout, "reason", e->reason);
+	out_json_kv(stdout, "rule", e->rule);
+	out_json_kv(stdout, "diagnostic", e->diagnostic);
+	out_json_kv(stdout, "remote_mta", e->remote_mta);
+	out_json_kv(stdout, "source", e->source);
 	printf(",\"trusted\":%s,\"queue_id\":", e->trusted ? "true" : "false");
 	out_json_str(stdout, e->queue_id);
-	fputs(",\"message_id\":", stdout);
-	out_json_str(stdout, e->message_id);
+	out_json_kv(stdout, "message_id", e->message_id);
 	fputs("}", stdout);
 	return 0;
 }
 
 /* Parse "[--json] ADDRESS" for show and check; returns the normalised address or exits. */
 static int addr_args(struct cli *c, int argc, char **argv, const char *verb, int *json,
-		     char addr[ADDR_MAX])
+                     char addr[ADDR_MAX])
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"config", required_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"config", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 
@@ -374,12 +358,9 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		out_json_str(stdout, addr);
 		printf(",\"suppressed\":%s", rc == STORE_OK ? "true" : "false");
 		if (rc == STORE_OK) {
-			fputs(",\"tag\":", stdout);
-			out_json_str(stdout, s.tag);
-			fputs(",\"class\":", stdout);
-			out_json_str(stdout, class_name(s.cls));
-			fputs(",\"since\":", stdout);
-			out_json_str(stdout, out_time(s.first_seen, t));
+			out_json_kv(stdout, "tag", s.tag);
+			out_json_kv(stdout, "class", class_name(s.cls));
+			out_json_kv(stdout, "since", out_time(s.first_seen, t));
 		}
 		fputs("}\n", stdout);
 	} else if (rc == STORE_OK) {
@@ -417,10 +398,10 @@ static int stats_domain(void *vctx, const char *key, long count)
 int cmd_stats(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"days", required_argument, NULL, 'd'},
-		{"config", required_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"days", required_argument, NULL, 'd'},
+	    {"config", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct store *st;
 	struct store_stats s;
@@ -438,7 +419,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 			days = strtol(optarg, &end, 10);
 			if (*end || days < 1) {
 				fprintf(stderr, "bouncetag: --days '%s': expected a whole number\n",
-					optarg);
+				        optarg);
 				return EXIT_USAGE;
 			}
 		} else {
@@ -454,10 +435,12 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	if (tc.json) {
 		fputs("{\"active\":{", stdout);
 		for (int i = 0; i < BT_CLASS_COUNT; i++)
-			printf("%s\"%s\":%ld", i ? "," : "", class_name((enum bt_class)i), s.active[i]);
+			printf("%s\"%s\":%ld", i ? "," : "", class_name((enum bt_class)i),
+			       s.active[i]);
 		fputs("},\"events\":{", stdout);
 		for (int i = 0; i < BT_CLASS_COUNT; i++)
-			printf("%s\"%s\":%ld", i ? "," : "", class_name((enum bt_class)i), s.events[i]);
+			printf("%s\"%s\":%ld", i ? "," : "", class_name((enum bt_class)i),
+			       s.events[i]);
 		printf("},\"released\":%ld,\"expired\":%ld,\"untrusted_events\":%ld,"
 		       "\"withheld\":%ld,\"sender_issue_domains\":[",
 		       s.released, s.expired, s.events_untrusted, s.withheld);
@@ -472,7 +455,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 		       days);
 	}
 	if (store_top_domains(st, BT_CLASS_SENDER_ISSUE, now - days * 86400, 10, stats_domain,
-			      &tc) == STORE_ERR)
+	                      &tc) == STORE_ERR)
 		goto fail;
 	if (tc.json)
 		fputs("]}\n", stdout);
