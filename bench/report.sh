@@ -406,11 +406,9 @@ $(sed "s|$tmp|TMP|g" "$cmds")
 
 ## Reproduce
 
-    apt-get install build-essential libmilter-dev libpcre2-dev libsqlite3-dev sqlite3 \\
-        libcmocka-dev valgrind linux-perf postfix libsisimai-perl \\
-        libmail-deliverystatus-bounceparser-perl
-    make && make bench              # quick, about two minutes
-    make bench BENCH=full           # longer runs and a 10M-row store (fills ~4 GB once)
+    ./bootstrap bench               # installs what is missing, builds, quick run (~2.5 min)
+    ./bootstrap bench full          # longer runs and a 10M-row store (fills ~4.4 GB once)
+    make bench [BENCH=full]         # the same once the packages are there
 
 The load client is reusable on its own, for example a soak test:
 \`build/bench/miltload -s unix:/path/sock -c 200 -d 600 -m enforce=9,learn=1 -l 10

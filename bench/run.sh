@@ -23,7 +23,11 @@
 # made by another filler version); rows the bench writes into them (learned
 # l..., recorded r..., sent mail) are deleted again. Everything started is stopped.
 #
-# Environment: BENCH_CORPUS (default /work/shared/corpus/sisimai/maildir/bsd),
+# Needs the Debian packages that "./bootstrap bench" installs; says which are
+# missing before it starts.
+#
+# Environment: BENCH_CORPUS (default ../shared/corpus/sisimai/maildir/bsd beside
+# the repository, as for tests/accuracy),
 # CC (default cc), BENCH_KEEP=1 keeps the temporary directory with every raw output.
 set -u
 build=${1:-build}
@@ -49,7 +53,21 @@ full)
 	exit 2 ;;
 esac
 
-corpus=${BENCH_CORPUS:-/work/shared/corpus/sisimai/maildir/bsd}
+corpus=${BENCH_CORPUS:-$top/../shared/corpus/sisimai/maildir/bsd}
+
+# What the runs below need; say all of it at once rather than fail halfway.
+missing=""
+[ -d "$corpus" ] || missing="$missing corpus:$corpus(set BENCH_CORPUS)"
+perl -MSisimai -e 1 2>/dev/null || missing="$missing libsisimai-perl"
+perl -MMail::DeliveryStatus::BounceParser -e 1 2>/dev/null ||
+	missing="$missing libmail-deliverystatus-bounceparser-perl"
+for c in sqlite3 postfix smtp-source smtp-sink ss; do
+	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
+done
+if [ -n "$missing" ]; then
+	echo "bench: missing:$missing (./bootstrap bench installs the packages)" >&2
+	exit 2
+fi
 dsn_fixture=tests/fixtures/dsn/postfix-failed-5.7.1.eml
 bin=$build/bench
 cache=$top/build/bench-cache
