@@ -177,13 +177,13 @@ static int is_wsp(int c)
 }
 
 /*
- * Unfold a raw header value (which may span folded lines) where it
- * stands: the LF of each fold is dropped, keeping the white space that
- * follows it; leading and trailing white space goes. At most max bytes of
- * the raw value are kept. Bytes only move towards the start, and the NUL
- * goes at most to s[n], the LF (or NUL) after the value.
+ * Unfold a raw header value (which may span folded lines: folded is then
+ * set) where it stands: the LF of each fold is dropped, keeping the white
+ * space that follows it; leading and trailing white space goes. At most
+ * max bytes of the raw value are kept. Bytes only move towards the start,
+ * and the NUL goes at most to s[n], the LF (or NUL) after the value.
  */
-static char *unfold_value(char *s, size_t n, size_t max, int *cut)
+static char *unfold_value(char *s, size_t n, int folded, size_t max, int *cut)
 {
 	size_t j;
 	char *nl;
@@ -200,7 +200,7 @@ static char *unfold_value(char *s, size_t n, size_t max, int *cut)
 		*cut = 1;
 	}
 	/* each line after the first moves back over the LFs dropped so far */
-	j = (nl = memchr(s, '\n', n)) ? (size_t)(nl - s) : n;
+	j = folded && (nl = memchr(s, '\n', n)) ? (size_t)(nl - s) : n;
 	for (size_t i = j; i < n;) {
 		const char *next;
 		size_t run;
@@ -249,7 +249,7 @@ static void flag_limit(struct mail_ctx *ctx, struct mail_part *p)
  * colon (or the white space before it), the value after unfolding.
  */
 static void header_add(struct mail_ctx *ctx, struct mail_part *p, size_t *cap, char *name,
-                       size_t namelen, char *val, size_t vallen)
+                       size_t namelen, char *val, size_t vallen, int folded)
 {
 	struct mail_header *h;
 	int cut;
@@ -263,7 +263,7 @@ static void header_add(struct mail_ctx *ctx, struct mail_part *p, size_t *cap, c
 	h = &p->headers[p->nheaders];
 	name[namelen] = 0;
 	h->name = name;
-	h->value = unfold_value(val, vallen, ctx->lim->max_header_bytes, &cut);
+	h->value = unfold_value(val, vallen, folded, ctx->lim->max_header_bytes, &cut);
 	if (cut)
 		flag_limit(ctx, p);
 	p->nheaders++;
@@ -280,6 +280,7 @@ static size_t headers_parse(struct mail_ctx *ctx, struct mail_part *p, char *s, 
 	size_t pos = 0, cap = 0;
 	char *name = NULL, *val = NULL;
 	size_t namelen = 0, valend = 0, nl_name;
+	int folded = 0;
 
 	/* An mbox separator may precede an enclosed or stored message. */
 	if (kind != PART_BODY && n >= 5 && memcmp(s, "From ", 5) == 0) {
@@ -299,21 +300,23 @@ static size_t headers_parse(struct mail_ctx *ctx, struct mail_part *p, char *s, 
 		}
 		if (is_wsp(line[0]) && name != NULL) {
 			valend = pos + len; /* continuation of the current field */
+			folded = 1;
 		} else if ((colon = header_name_len(line, len, &nl_name)) > 0) {
 			if (name != NULL)
 				header_add(ctx, p, &cap, name, namelen, val,
-				           (size_t)(s + valend - val));
+				           (size_t)(s + valend - val), folded);
 			name = line;
 			namelen = nl_name;
 			val = line + colon + 1;
 			valend = pos + len;
+			folded = 0;
 		} else {
 			break; /* not a header: the body starts here */
 		}
 		pos += len + (nl ? 1 : 0);
 	}
 	if (name != NULL)
-		header_add(ctx, p, &cap, name, namelen, val, (size_t)(s + valend - val));
+		header_add(ctx, p, &cap, name, namelen, val, (size_t)(s + valend - val), folded);
 	return pos;
 }
 
@@ -349,7 +352,12 @@ static const char *skip_cfws(const char *s)
 
 static int is_tspecial(int c)
 {
-	return c != 0 && strchr("()<>@,;:\\\"/[]?=", c) != NULL;
+	static const unsigned char tspecial[128] = {
+	    ['('] = 1,  [')'] = 1, ['<'] = 1, ['>'] = 1, ['@'] = 1, [','] = 1, [';'] = 1, [':'] = 1,
+	    ['\\'] = 1, ['"'] = 1, ['/'] = 1, ['['] = 1, [']'] = 1, ['?'] = 1, ['='] = 1,
+	};
+
+	return c > 0 && c < 128 && tspecial[c];
 }
 
 static int is_token_char(int c)
@@ -1014,6 +1022,7 @@ struct block_walk {
 	/* the field being collected: it may continue on folded lines */
 	char *name, *val, *end;
 	size_t namelen;
+	int folded; /* it has continuation lines */
 };
 
 /* Hand the field being collected to fn, if there is one and room for it. */
@@ -1027,7 +1036,8 @@ static int block_flush(struct block_walk *w)
 		return 0;
 	w->nfields++;
 	name[w->namelen] = 0;
-	value = unfold_value(w->val, (size_t)(w->end - w->val), w->lim->max_header_bytes, &cut);
+	value = unfold_value(w->val, (size_t)(w->end - w->val), w->folded, w->lim->max_header_bytes,
+	                     &cut);
 	return w->fn(w->arg, w->nb - 1, name, value);
 }
 
@@ -1049,8 +1059,10 @@ static int blocks_walk(struct block_walk *w, char *s, size_t n)
 			continue;
 		}
 		if (is_wsp(line[0])) {
-			if (w->name != NULL)
+			if (w->name != NULL) {
 				w->end = line + ll;
+				w->folded = 1;
+			}
 			continue;
 		}
 		if ((r = block_flush(w)) != 0)
@@ -1067,6 +1079,7 @@ static int blocks_walk(struct block_walk *w, char *s, size_t n)
 		w->name = line;
 		w->val = line + colon + 1;
 		w->end = line + ll;
+		w->folded = 0;
 	}
 	return block_flush(w);
 }

@@ -48,6 +48,7 @@ static struct text_set scan_list_start_set, scan_delay_set;
 struct scan_line {
 	size_t off;
 	size_t len;
+	int has_at; /* an '@' stands in it: it may name an address */
 };
 
 struct scan_rcpt {
@@ -236,6 +237,24 @@ static int scan_is_cut(const char *s, size_t n)
 	return 0;
 }
 
+/* Mark the lines that hold an '@', with one memchr() per such line. */
+static void scan_mark_at(struct scan_ctx *ctx)
+{
+	const struct scan_line *last = ctx->nlines ? &ctx->lines[ctx->nlines - 1] : NULL;
+	size_t end = last ? last->off + last->len : 0, li = 0;
+	const char *p = memchr(ctx->text, '@', end);
+
+	while (p != NULL) {
+		size_t at = (size_t)(p - ctx->text), next;
+
+		while (li + 1 < ctx->nlines && ctx->lines[li + 1].off <= at)
+			li++;
+		ctx->lines[li].has_at = 1;
+		next = ctx->lines[li].off + ctx->lines[li].len;
+		p = next < end ? memchr(ctx->text + next, '@', end - next) : NULL;
+	}
+}
+
 /* Split ctx->text into lines and cut it where the returned message starts. */
 static int scan_lines(struct scan_ctx *ctx)
 {
@@ -262,9 +281,11 @@ static int scan_lines(struct scan_ctx *ctx)
 		}
 		ctx->lines[ctx->nlines].off = off;
 		ctx->lines[ctx->nlines].len = n;
+		ctx->lines[ctx->nlines].has_at = 0;
 		ctx->nlines++;
 		off += n + 1;
 	}
+	scan_mark_at(ctx);
 	return 0;
 }
 
@@ -306,7 +327,14 @@ static int scan_text(struct scan_ctx *ctx)
 
 static int scan_local_char(int c)
 {
-	return isalnum(c) || (c != 0 && strchr(".!#$%&'*+-/=?^_`{|}~", c) != NULL);
+	/* the specials RFC 5322 allows in an atom */
+	static const unsigned char special[128] = {
+	    ['.'] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
+	    ['*'] = 1, ['+'] = 1, ['-'] = 1, ['/'] = 1, ['='] = 1, ['?'] = 1, ['^'] = 1,
+	    ['_'] = 1, ['`'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
+	};
+
+	return isalnum(c) || (c > 0 && c < 128 && special[c]);
 }
 
 static int scan_domain_char(int c)
@@ -375,9 +403,14 @@ static int scan_is_sender_context(const char *line, size_t b)
 	                 line[e - 1] == '\t' || line[e - 1] == '('))
 		e--;
 	s = e > 16 ? e - 16 : 0;
+	if (e == 0)
+		return 0;
 	for (size_t k = 0; scan_sender_words[k]; k++) {
 		size_t w = strlen(scan_sender_words[k]);
 
+		/* the word ends where the address starts: its last byte first */
+		if (scan_lower((unsigned char)line[e - 1]) != scan_sender_words[k][w - 1])
+			continue;
 		if (e - s >= w && strncasecmp(line + e - w, scan_sender_words[k], w) == 0 &&
 		    (e - w == 0 || !isalnum((unsigned char)line[e - w - 1])))
 			return 1;
@@ -508,6 +541,8 @@ static int scan_line_addrs(struct scan_ctx *ctx, size_t li,
 	char tok[ADDR_MAX], norm[ADDR_MAX];
 	int r;
 
+	if (!ctx->lines[li].has_at)
+		return 0;
 	for (size_t at = 0; (at = scan_next_at(s, n, at)) < n; at++) {
 		if (!scan_addr_at(s, n, at, &b, &e))
 			continue;

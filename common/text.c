@@ -102,11 +102,13 @@ static int text_eq_ci(const char *s, const char *w, size_t k)
 /* How rare a byte is in bounce text: higher is rarer. */
 static int text_rarity(unsigned char c)
 {
-	static const char letters[] = "etaoinsrhldcumfpgwybvkxjqz"; /* commonest first */
+	/* a..z ranked by frequency in English, e (1) to z (26): "etaoinsrhldcumfpgwybvkxjqz" */
+	static const unsigned char letters[26] = {3, 20, 12, 11, 1, 15, 17, 9,  5,  24, 22, 10, 14,
+	                                          6, 4,  16, 25, 8, 7,  2,  13, 21, 18, 23, 19, 26};
 
 	c = text_fold(c);
 	if (c >= 'a' && c <= 'z')
-		return 1 + (int)(strchr(letters, c) - letters);
+		return letters[c - 'a'];
 	if (c == ' ')
 		return 0;
 	if (c == '.' || c == ',' || c == '-')
