@@ -721,7 +721,8 @@ static size_t multipart_split(struct mail_ctx *ctx, struct mail_part *p, char *s
 
 	if (lfb == NULL)
 		return 0;
-	memcpy(lfb, "\n--", 3);
+	lfb[0] = '\n';
+	lfb[1] = lfb[2] = '-';
 	memcpy(lfb + 3, b, bl + 1);
 	while (pos < n && !ctx->oom) {
 		const char *nl;
