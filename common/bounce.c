@@ -120,14 +120,17 @@ static int bounce_from_rcpt(const struct rules *rs, const struct dsn_rcpt *d,
 {
 	const char *raw = d->final_recipient ? d->final_recipient : d->original_recipient;
 	char norm[ADDR_MAX];
+	int is_addr = raw && addr_normalise(raw, norm, sizeof(norm)) == 0;
 
 	memset(r, 0, sizeof(*r));
 	/* a Final-Recipient that is no address ("|prog", a source route) */
-	if (raw && addr_normalise(raw, norm, sizeof(norm)) < 0 && d->original_recipient &&
-	    addr_normalise(d->original_recipient, norm, sizeof(norm)) == 0)
+	if (raw && !is_addr && d->original_recipient &&
+	    addr_normalise(d->original_recipient, norm, sizeof(norm)) == 0) {
 		raw = d->original_recipient;
+		is_addr = 1;
+	}
 	r->raw_recipient = bounce_strdup(raw);
-	if (raw && addr_normalise(raw, norm, sizeof(norm)) == 0)
+	if (is_addr)
 		r->recipient = strdup(norm);
 	r->diagnostic = strdup(d->diagnostic ? d->diagnostic : "");
 	r->remote_mta = bounce_strdup(d->remote_mta);
