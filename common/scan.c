@@ -1055,8 +1055,12 @@ static int scan_ses_json(struct scan_ctx *ctx)
 		/* as dsn.c gives them: Action lowercased, Status its first word */
 		for (char *p = d->action; p && *p; p++)
 			*p = (char)tolower((unsigned char)*p);
-		if (d->status)
-			d->status[strcspn(d->status, " \t(")] = 0;
+		if (d->status) { /* its first word, white space of any kind around it gone */
+			char *w = d->status + strspn(d->status, " \t\n\v\f\r");
+
+			memmove(d->status, w, strlen(w) + 1);
+			d->status[strcspn(d->status, " \t\n\v\f\r(")] = 0;
+		}
 		i = (size_t)(e - s) + 1;
 	}
 	return ctx->oom ? -1 : 1;

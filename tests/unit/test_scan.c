@@ -183,6 +183,28 @@ static void test_a_delivery_status_block_without_diagnostic_is_filled_from_the_t
 	mail_free(m);
 }
 
+/* Fuzz finding: an SES status with a line end before it is still one word. */
+static void test_ses_status_is_its_first_word_whatever_white_space_surrounds_it(void **state)
+{
+	static const char msg[] =
+	    "From: MAILER-DAEMON@email-bounces.amazonses.com\n"
+	    "Subject: AWS Notification Message\n\n"
+	    "{\"notificationType\":\"Bounce\",\"bounce\":{\"bouncedRecipients\":"
+	    "[{\"emailAddress\":\"a@b.example\",\"status\":\"\n\t5.1.1 (x)\","
+	    "\"action\":\"failed\"}]}}\n";
+	struct dsn_report rep;
+	struct mail *m;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(mail_parse(msg, sizeof(msg) - 1, NULL, &m, err, sizeof(err)), 0);
+	assert_int_equal(scan_parse(m, &rep), 1);
+	assert_string_equal(rep.rcpts[0].final_recipient, "a@b.example");
+	assert_string_equal(rep.rcpts[0].status, "5.1.1");
+	dsn_free(&rep);
+	mail_free(m);
+}
+
 /* A hostile bounce naming thousands of addresses keeps at most the limit. */
 static void test_recipients_are_bounded_on_hostile_input(void **state)
 {
@@ -218,6 +240,7 @@ int main(void)
 	    cmocka_unit_test(test_japanese_carrier_mailbox_full_is_read_from_its_english_lines),
 	    cmocka_unit_test(test_an_inline_report_in_the_text_is_read_like_a_delivery_status_part),
 	    cmocka_unit_test(test_an_ses_json_notification_gives_each_bounced_recipient),
+	    cmocka_unit_test(test_ses_status_is_its_first_word_whatever_white_space_surrounds_it),
 	    cmocka_unit_test(test_an_out_of_office_reply_is_an_auto_reply_and_not_scanned),
 	    cmocka_unit_test(test_an_arf_report_is_feedback_not_a_bounce),
 	    cmocka_unit_test(test_an_exim_bounce_marked_auto_submitted_is_still_a_bounce),
