@@ -665,33 +665,49 @@ void rules_fallback(int reply_code, const char *status, struct verdict *out)
  * Classification.
  */
 
+/* White space as isspace() in the C locale: the subject folds it. */
+static const unsigned char subject_space[256] = {
+    [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+};
+
 /* Append s to the subject, turning each run of white space into one space. */
 static size_t subject_add(char *dst, size_t pos, size_t cap, const char *s, size_t max)
 {
-	for (size_t i = 0; i < max && s[i] != 0 && pos < cap; i++) {
-		int space = isspace((unsigned char)s[i]);
-		if (space && (pos == 0 || dst[pos - 1] == ' '))
-			continue;
-		dst[pos++] = space ? ' ' : s[i];
+	const unsigned char *u = (const unsigned char *)s;
+	int after_space = pos == 0 || dst[pos - 1] == ' ';
+
+	for (size_t i = 0; i < max && u[i] != 0 && pos < cap; i++) {
+		if (subject_space[u[i]]) {
+			if (!after_space)
+				dst[pos++] = ' ';
+			after_space = 1;
+		} else {
+			dst[pos++] = (char)u[i];
+			after_space = 0;
+		}
 	}
 	return pos;
 }
 
 /*
  * "<code> <status> <text>" with absent parts left out, white space runs
- * folded, at most RULES_SUBJECT_MAX bytes. The caller frees the result.
+ * folded, at most RULES_SUBJECT_MAX bytes: in room (roomlen bytes) when
+ * it fits, else a copy the caller frees.
  * No printf: this runs for every result, and the code has 1 to 3 digits.
  */
-static char *subject_build(const struct classify_input *in, size_t *lenp)
+static char *subject_build(const struct classify_input *in, char *room, size_t roomlen,
+                           size_t *lenp)
 {
 	const char *text = in->text ? in->text : "";
 	size_t cap = strnlen(text, RULES_SUBJECT_MAX) + 32;
 	int code = in->reply_code;
-	char *buf;
+	char *buf = room;
 	size_t pos = 0;
 
-	/* calloc: the JIT may read whole words past the end of the subject. */
-	if ((buf = calloc(1, cap + 1)) == NULL)
+	/* zeroed: the JIT may read whole words past the end of the subject. */
+	if (cap + 1 <= roomlen)
+		memset(buf, 0, cap + 1);
+	else if ((buf = calloc(1, cap + 1)) == NULL)
 		return NULL;
 	if (code > 0 && code < 1000) {
 		if (code >= 100)
@@ -745,16 +761,26 @@ static const struct rule *first_match(const struct rules *rs, const uint64_t *ca
 {
 	pcre2_match_data *md = NULL;
 	const struct rule *found = NULL;
+	size_t nwords = (rs->count + 63) / 64;
 
-	for (size_t i = 0; i < rs->count && found == NULL; i++) {
-		if (cand != NULL && (cand[i / 64] >> (i % 64) & 1) == 0)
-			continue; /* none of its literals is in the subject: it cannot match */
-		if (md == NULL && (md = pcre2_match_data_create(1, NULL)) == NULL) {
-			*nomem = 1;
-			break;
+	/* word by word, lowest bit first: file order */
+	for (size_t w = 0; w < nwords && found == NULL && !*nomem; w++) {
+		/* a rule none of whose literals is in the subject cannot match */
+		uint64_t bits = cand != NULL ? cand[w] : ~(uint64_t)0;
+
+		while (bits != 0 && found == NULL) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			if (i >= rs->count)
+				break;
+			if (md == NULL && (md = pcre2_match_data_create(1, NULL)) == NULL) {
+				*nomem = 1;
+				break;
+			}
+			if (rule_matches(rs, &rs->rule[i], subj, len, md))
+				found = &rs->rule[i];
 		}
-		if (rule_matches(rs, &rs->rule[i], subj, len, md))
-			found = &rs->rule[i];
 	}
 	pcre2_match_data_free(md);
 	return found;
@@ -767,6 +793,7 @@ static void classify(const struct rules *rs, const struct classify_input *in, st
 	uint64_t *cand = NULL;
 	const struct rule *r = NULL;
 	int nomem = 0;
+	char room[1024]; /* most subjects: a reply line or two */
 	char *subj;
 	size_t len;
 
@@ -774,7 +801,7 @@ static void classify(const struct rules *rs, const struct classify_input *in, st
 		rules_fallback(in->reply_code, in->status, out);
 		return;
 	}
-	if ((subj = subject_build(in, &len)) == NULL)
+	if ((subj = subject_build(in, room, sizeof(room), &len)) == NULL)
 		nomem = 1;
 	else if (filtered && rs->sv != NULL) {
 		size_t words = sieve_words(rs->sv);
@@ -788,7 +815,8 @@ static void classify(const struct rules *rs, const struct classify_input *in, st
 		r = first_match(rs, cand, subj, len, &nomem);
 	if (cand != on_stack)
 		free(cand);
-	free(subj);
+	if (subj != room)
+		free(subj);
 	if (nomem) {
 		msg_warn("rules: out of memory; classifying by status code only");
 		rules_fallback(in->reply_code, in->status, out);
