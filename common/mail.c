@@ -218,6 +218,20 @@ static char *unfold_value(char *s, size_t n, int folded, size_t max, int *cut)
 	return s;
 }
 
+/* Bytes of a field name: printable ASCII but the colon (RFC 5322 ftext). */
+/* clang-format off */
+static const unsigned char name_char[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* ' ' is not */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, /* ':' is not */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* DEL is not */
+};
+/* clang-format on */
+
 /*
  * Is [s, s+n) a field name followed by a colon? Returns the colon's offset
  * or 0; *namelen receives the length of the name (without the white space
@@ -225,9 +239,10 @@ static char *unfold_value(char *s, size_t n, int folded, size_t max, int *cut)
  */
 static size_t header_name_len(const char *s, size_t n, size_t *namelen)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, end;
 
-	while (i < n && (unsigned char)s[i] > ' ' && (unsigned char)s[i] < 127 && s[i] != ':')
+	while (i < n && name_char[u[i]])
 		i++;
 	*namelen = end = i;
 	while (i < n && is_wsp(s[i])) /* RFC 5322 obs-optional: "Subject : x" */
