@@ -45,7 +45,11 @@ char *text_dup(const char *s, size_t n)
 /* White space as isspace() in the C locale, and NUL. */
 static int text_is_space(unsigned char c)
 {
-	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0;
+	static const unsigned char space[256] = {
+	    [0] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
+	};
+
+	return space[c];
 }
 
 /*
