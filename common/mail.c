@@ -955,15 +955,21 @@ void mail_free(struct mail *m)
 	arena_free(((struct mail_store *)m)->arena);
 }
 
+/* ASCII lowercase, as tolower() in the C locale, without the call. */
+static int mail_lower(unsigned char c)
+{
+	return (unsigned)(c - 'A') < 26u ? c | 0x20 : c;
+}
+
 const char *mail_part_header(const struct mail_part *p, const char *name)
 {
-	int c0 = tolower((unsigned char)name[0]);
+	int c0 = mail_lower((unsigned char)name[0]);
 
 	if (p == NULL)
 		return NULL;
 	/* names differ at the first byte far more often than not */
 	for (size_t i = 0; i < p->nheaders; i++)
-		if (tolower((unsigned char)p->headers[i].name[0]) == c0 &&
+		if (mail_lower((unsigned char)p->headers[i].name[0]) == c0 &&
 		    strcasecmp(p->headers[i].name, name) == 0)
 			return p->headers[i].value;
 	return NULL;

@@ -105,7 +105,7 @@ static int scan_lower(int c)
 }
 
 /* Does s (n bytes) start with word, ignoring case? */
-static int scan_starts(const char *s, size_t n, const char *word)
+static inline int scan_starts(const char *s, size_t n, const char *word)
 {
 	size_t k;
 
