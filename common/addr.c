@@ -7,6 +7,21 @@
 
 #include "addr.h"
 
+/* Bytes an address may not hold (control, space, DEL, angle brackets), and '@'. */
+enum { ADDR_OK, ADDR_BAD, ADDR_AT };
+/* clang-format off */
+static const unsigned char addr_special[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* ' ' */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, /* '<' '>' */
+	2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '@' */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, /* DEL */
+};
+/* clang-format on */
+
 int addr_normalise(const char *in, char *out, size_t outlen)
 {
 	const char *s = in, *e;
@@ -36,15 +51,16 @@ int addr_normalise(const char *in, char *out, size_t outlen)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c <= ' ' || c == 0x7f || c == '<' || c == '>') {
+		if (addr_special[c] == ADDR_BAD) {
 			out[0] = 0;
 			return -1;
 		}
-		if (c == '@') {
+		if (addr_special[c] == ADDR_AT) {
 			at = i;
 			nat++;
 		}
-		out[i] = (char)tolower(c);
+		/* tolower() in the C locale */
+		out[i] = (char)((unsigned)(c - 'A') < 26u ? c | 0x20 : c);
 	}
 	out[n] = 0;
 	if (nat != 1 || at == 0 || at == n - 1) {
