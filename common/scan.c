@@ -325,22 +325,24 @@ static int scan_text(struct scan_ctx *ctx)
 
 /* --- 2. addresses ---------------------------------------------------------- */
 
-static int scan_local_char(int c)
-{
-	/* the specials RFC 5322 allows in an atom */
-	static const unsigned char special[128] = {
-	    ['.'] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
-	    ['*'] = 1, ['+'] = 1, ['-'] = 1, ['/'] = 1, ['='] = 1, ['?'] = 1, ['^'] = 1,
-	    ['_'] = 1, ['`'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
-	};
-
-	return isalnum(c) || (c > 0 && c < 128 && special[c]);
-}
-
-static int scan_domain_char(int c)
-{
-	return isalnum(c) || c == '-' || c == '.';
-}
+/*
+ * Bytes of an address (C locale): SCAN_LOCAL in a local part (letters,
+ * digits and the specials RFC 5322 allows in an atom), SCAN_DOMAIN in a
+ * domain (letters, digits, '-', '.'), SCAN_ALPHA for letters.
+ */
+enum { SCAN_LOCAL = 1, SCAN_DOMAIN = 2, SCAN_ALPHA = 4 };
+/* clang-format off */
+static const unsigned char scan_addr_class[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 3, 3, 1,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 0, 1,
+	0, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 0, 0, 0, 1, 1,
+	1, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 1, 1, 1, 1, 0,
+};
+/* clang-format on */
 
 /* Offset of the next '@' in s[from..n), or n. */
 static size_t scan_next_at(const char *s, size_t n, size_t from)
@@ -359,11 +361,11 @@ static int scan_addr_at(const char *s, size_t n, size_t at, size_t *b, size_t *e
 {
 	size_t i = at, j = at + 1, dot = 0, tld = 0;
 
-	while (i > 0 && scan_local_char((unsigned char)s[i - 1]) && at - i < 128)
+	while (i > 0 && (scan_addr_class[(unsigned char)s[i - 1]] & SCAN_LOCAL) && at - i < 128)
 		i--;
 	while (i < at && (s[i] == '.' || s[i] == '\'' || s[i] == '`'))
 		i++;
-	while (j < n && scan_domain_char((unsigned char)s[j]) && j - at < 256)
+	while (j < n && (scan_addr_class[(unsigned char)s[j]] & SCAN_DOMAIN) && j - at < 256)
 		j++;
 	while (j > at + 1 && (s[j - 1] == '.' || s[j - 1] == '-'))
 		j--;
@@ -373,7 +375,7 @@ static int scan_addr_at(const char *s, size_t n, size_t at, size_t *b, size_t *e
 		if (s[k] == '.') {
 			dot = k;
 			tld = 0;
-		} else if (isalpha((unsigned char)s[k])) {
+		} else if (scan_addr_class[(unsigned char)s[k]] & SCAN_ALPHA) {
 			tld++;
 		} else {
 			tld = 100;
