@@ -273,7 +273,8 @@ static void header_add(struct mail_ctx *ctx, struct mail_part *p, size_t *cap, c
 		flag_limit(ctx, p);
 		return;
 	}
-	if (ctx_grow(ctx, (void **)&p->headers, cap, p->nheaders + 1, sizeof(*p->headers)) < 0)
+	if (p->nheaders >= *cap &&
+	    ctx_grow(ctx, (void **)&p->headers, cap, p->nheaders + 1, sizeof(*p->headers)) < 0)
 		return;
 	h = &p->headers[p->nheaders];
 	name[namelen] = 0;
@@ -522,23 +523,25 @@ static size_t b64_decode(const char *s, size_t n, char *out, int *damaged)
 	size_t j = 0, i = 0;
 
 	while (i < n) {
-		int c = u[i], v;
+		int c, v;
 
-		if (nq == 0 && n - i >= 4 &&
-		    (b64_values[u[i]] | b64_values[u[i + 1]] | b64_values[u[i + 2]] |
-		     b64_values[u[i + 3]]) < 64) {
-			unsigned long q = (unsigned long)b64_values[u[i]] << 18 |
-			                  (unsigned long)b64_values[u[i + 1]] << 12 |
-			                  (unsigned long)b64_values[u[i + 2]] << 6 |
-			                  (unsigned long)b64_values[u[i + 3]];
+		/* whole quanta, a line of them at a time */
+		while (nq == 0 && n - i >= 4) {
+			unsigned long d0 = b64_values[u[i]], d1 = b64_values[u[i + 1]],
+			              d2 = b64_values[u[i + 2]], d3 = b64_values[u[i + 3]], q;
 
-			out[j++] = (char)(q >> 16);
-			out[j++] = (char)((q >> 8) & 0xff);
-			out[j++] = (char)(q & 0xff);
+			if ((d0 | d1 | d2 | d3) >= 64)
+				break;
+			q = d0 << 18 | d1 << 12 | d2 << 6 | d3;
+			out[j] = (char)(q >> 16);
+			out[j + 1] = (char)((q >> 8) & 0xff);
+			out[j + 2] = (char)(q & 0xff);
+			j += 3;
 			i += 4;
-			continue;
 		}
-		i++;
+		if (i >= n)
+			break;
+		c = u[i++];
 		if (isspace(c))
 			continue;
 		if (c == '=') {
