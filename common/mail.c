@@ -799,15 +799,40 @@ static int is_headers_only(const char *type)
 	       strcmp(type, "message/global-headers") == 0;
 }
 
+/* ASCII lowercase, as tolower() in the C locale, without the call. */
+static int mail_lower(unsigned char c)
+{
+	return (unsigned)(c - 'A') < 26u ? c | 0x20 : c;
+}
+
+/*
+ * The first Content-Type and Content-Transfer-Encoding of a part (NULL
+ * when absent), as mail_part_header() finds them, in one look at its
+ * fields instead of one per name.
+ */
+static void content_headers(const struct mail_part *p, const char **ct, const char **cte)
+{
+	*ct = *cte = NULL;
+	for (size_t i = 0; i < p->nheaders && (*ct == NULL || *cte == NULL); i++) {
+		const char *name = p->headers[i].name;
+
+		if (mail_lower((unsigned char)name[0]) != 'c')
+			continue;
+		if (*ct == NULL && strcasecmp(name, "Content-Type") == 0)
+			*ct = p->headers[i].value;
+		else if (*cte == NULL && strcasecmp(name, "Content-Transfer-Encoding") == 0)
+			*cte = p->headers[i].value;
+	}
+}
+
 /*
  * Decode the body per Content-Transfer-Encoding: s itself when there is
  * nothing to decode, else a NUL-terminated decoded copy (*decoded set);
  * NULL when memory runs out.
  */
-static char *body_decode(struct mail_ctx *ctx, struct mail_part *p, char *s, size_t n,
-                         size_t *outlen, int *decoded)
+static char *body_decode(struct mail_ctx *ctx, struct mail_part *p, const char *cte, char *s,
+                         size_t n, size_t *outlen, int *decoded)
 {
-	const char *cte = mail_part_header(p, "Content-Transfer-Encoding");
 	char *d;
 
 	*decoded = 0;
@@ -829,13 +854,14 @@ static char *body_decode(struct mail_ctx *ctx, struct mail_part *p, char *s, siz
 }
 
 /* Parse the content of a container part into children; 0 if it stays a leaf. */
-static int part_children(struct mail_ctx *ctx, struct mail_part *p, char *s, size_t n, size_t depth)
+static int part_children(struct mail_ctx *ctx, struct mail_part *p, const char *ct, char *s,
+                         size_t n, size_t depth)
 {
 	size_t cap = 0;
 	struct mail_part *c;
 
 	if (strncmp(p->type, "multipart/", 10) == 0) {
-		char *b = mail_part_param(p, "boundary");
+		char *b = ct ? ct_param(ct, "boundary") : NULL;
 		size_t nd = 0;
 
 		if (b == NULL || *b == 0) {
@@ -874,7 +900,7 @@ static struct mail_part *part_parse(struct mail_ctx *ctx, char *s, size_t n, siz
                                     enum part_kind kind, int in_digest)
 {
 	struct mail_part *p = part_new(ctx);
-	const char *ct;
+	const char *ct, *cte;
 	char *body;
 	size_t off, blen;
 	int decoded;
@@ -882,7 +908,7 @@ static struct mail_part *part_parse(struct mail_ctx *ctx, char *s, size_t n, siz
 	if (p == NULL)
 		return NULL;
 	off = headers_parse(ctx, p, s, n, kind);
-	ct = mail_part_header(p, "Content-Type");
+	content_headers(p, &ct, &cte);
 	if (ct != NULL)
 		p->type = ct_type(ctx, ct);
 	if (p->type == NULL && !ctx->oom)
@@ -892,13 +918,13 @@ static struct mail_part *part_parse(struct mail_ctx *ctx, char *s, size_t n, siz
 		return NULL;
 	if (kind == PART_HEADERS)
 		return (p->body = ctx_calloc(ctx, 1, 1)) != NULL ? p : NULL;
-	if ((body = body_decode(ctx, p, s + off, n - off, &blen, &decoded)) == NULL)
+	if ((body = body_decode(ctx, p, cte, s + off, n - off, &blen, &decoded)) == NULL)
 		return NULL;
 	/*
 	 * A container's content is in its children. An empty body gets its
 	 * own "": s[n] may be the next delimiter's first '-'.
 	 */
-	if (part_children(ctx, p, body, blen, depth) || blen == 0) {
+	if (part_children(ctx, p, ct, body, blen, depth) || blen == 0) {
 		p->body = ctx_calloc(ctx, 1, 1);
 	} else {
 		if (!decoded)
@@ -956,12 +982,6 @@ void mail_free(struct mail *m)
 	if (m == NULL)
 		return;
 	arena_free(((struct mail_store *)m)->arena);
-}
-
-/* ASCII lowercase, as tolower() in the C locale, without the call. */
-static int mail_lower(unsigned char c)
-{
-	return (unsigned)(c - 'A') < 26u ? c | 0x20 : c;
 }
 
 const char *mail_part_header(const struct mail_part *p, const char *name)
