@@ -719,9 +719,16 @@ static int scan_code_at(const char *s, size_t n, size_t i)
 /* Offset of the first reply code in s[0..n), or -1. */
 static long scan_reply_start(const char *s, size_t n)
 {
-	for (size_t i = 0; i + 3 <= n; i++)
+	for (size_t i = 0; i + 3 <= n;) {
+		/* a code at i, i + 1 or i + 2 has a digit at i + 2 */
+		if ((unsigned)((unsigned char)s[i + 2] - '0') > 9u) {
+			i += 3;
+			continue;
+		}
 		if ((s[i] == '4' || s[i] == '5') && scan_code_at(s, n, i))
 			return (long)i;
+		i++;
+	}
 	return -1;
 }
 
