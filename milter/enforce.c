@@ -31,8 +31,11 @@ static void enforce_format(const char *tmpl, const struct suppression *s, char *
 
 		if (*p == '%' && p[1]) {
 			p++;
-			ins = *p == 't' ? s->tag : *p == 'd' ? date : *p == 'r' ? s->reason
-					   : *p == '%' ? "%" : NULL;
+			ins = *p == 't'   ? s->tag
+			      : *p == 'd' ? date
+			      : *p == 'r' ? s->reason
+			      : *p == '%' ? "%"
+			                  : NULL;
 			if (ins == NULL) /* unknown escape: keep it as written */
 				ins = "";
 		} else {
@@ -58,7 +61,7 @@ static void enforce_format(const char *tmpl, const struct suppression *s, char *
 }
 
 enum enforce_verdict enforce_check(const struct config *cf, const char *rcpt, char *addr,
-				   size_t addrlen, char *text, size_t textlen)
+                                   size_t addrlen, char *text, size_t textlen)
 {
 	struct pooled *h;
 	struct suppression s;
@@ -85,10 +88,33 @@ enum enforce_verdict enforce_check(const struct config *cf, const char *rcpt, ch
 	return ENFORCE_SUPPRESSED;
 }
 
-void enforce_record_withheld(const struct config *cf, char **addrs, size_t n,
-			     const char *queue_id, const char *message_id)
+/*
+ * The withheld event carries the class and tag of the suppression that
+ * withheld the recipient, so that its history reads like the refusal at
+ * RCPT would: looked up again here (withholding is rare; the handle is
+ * open). A suppression released in between leaves "unclassified".
+ */
+static void withheld_event(struct store *st, const char *addr, time_t now, struct suppression *s,
+                           int *found, struct store_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	*found = store_lookup(st, addr, now, s) == STORE_OK;
+	ev->when = now;
+	ev->recipient = addr;
+	ev->action = "withheld";
+	ev->diagnostic = "withheld on the non-SMTP path: recipient is suppressed";
+	ev->cls = *found ? s->cls : BT_CLASS_UNCLASSIFIED;
+	ev->reason = *found ? s->tag : "suppressed";
+	ev->source = "local";
+	ev->trusted = 1;
+}
+
+void enforce_record_withheld(const struct config *cf, char **addrs, size_t n, const char *queue_id,
+                             const char *message_id)
 {
 	struct store_event evs[64];
+	struct suppression sups[64];
+	int found[64];
 	struct pooled *h;
 	int rc;
 	char err[512];
@@ -96,30 +122,26 @@ void enforce_record_withheld(const struct config *cf, char **addrs, size_t n,
 
 	if ((h = pool_acquire(cf->database, err, sizeof(err))) == NULL) {
 		msg_error("%s: withheld %zu recipient(s) but cannot record it: %s",
-			  queue_id ? queue_id : "-", n, err);
+		          queue_id ? queue_id : "-", n, err);
 		return;
 	}
 	for (size_t done = 0; done < n;) {
 		size_t k = 0;
 
 		for (; k < 64 && done + k < n; k++) {
-			memset(&evs[k], 0, sizeof(evs[k]));
-			evs[k].when = now;
-			evs[k].recipient = addrs[done + k];
-			evs[k].action = "withheld";
-			evs[k].diagnostic = "withheld on the non-SMTP path: recipient is suppressed";
-			evs[k].reason = "suppressed";
-			evs[k].source = "local";
-			evs[k].trusted = 1;
+			withheld_event(h->st, addrs[done + k], now, &sups[k], &found[k], &evs[k]);
 			evs[k].queue_id = queue_id;
 			evs[k].message_id = message_id;
 		}
 		pool_write_begin();
 		rc = store_record(h->st, evs, k, &cf->policy, NULL);
 		pool_write_end();
+		for (size_t i = 0; i < k; i++)
+			if (found[i])
+				suppression_free(&sups[i]);
 		if (rc != STORE_OK) {
 			msg_error("%s: cannot record withheld recipients: %s",
-				  queue_id ? queue_id : "-", store_error(h->st));
+			          queue_id ? queue_id : "-", store_error(h->st));
 			pool_release(h, 0);
 			return;
 		}

@@ -17,7 +17,9 @@ if mt.eom_check(conn, MT_RCPTDELETE, "<stays@local.example>") then
 	lib.fail("a recipient that is not suppressed was removed")
 end
 mt.disconnect(conn)
-lib.expect_cli("show gone@local.example", 0, "withheld")
+-- the withheld event carries the class and tag of the suppression behind it
+lib.expect_cli("show --json gone@local.example", 0,
+	'"action":"withheld"[^}]*"class":"recipient%-policy","reason":"requires%-whitelist"')
 
 -- When every recipient is suppressed the message is refused (pickup's
 -- cleanup then bounces it to the sender with this text) rather than left
