@@ -233,8 +233,15 @@ void reply_find_status(const char *text, char status[REPLY_STATUS_MAX])
 	status[0] = 0;
 	if (text == NULL)
 		return;
-	for (size_t i = 0; text[i]; i++)
+	/* a status has a '.' after its first digit: try only before the dots */
+	for (const char *dot = strchr(text, '.'); dot != NULL; dot = strchr(dot + 1, '.')) {
+		size_t i;
+
+		if (dot == text)
+			continue;
+		i = (size_t)(dot - text) - 1;
 		if ((text[i] == '2' || text[i] == '4' || text[i] == '5') &&
 		    status_at(text + i, i ? (unsigned char)text[i - 1] : 0, status) > 0)
 			return;
+	}
 }
