@@ -28,10 +28,6 @@
  *	copied (the old copy stays until arena_free()). arena_strndup() copies
  *	n bytes and adds a NUL.
  *
- *	arena_free() keeps the first chunk of the arena (when at most 256 KiB)
- *	for the calling thread's next arena_new() that fits in it, in place of
- *	a malloc(); a thread holds at most one such chunk, freed when it ends.
- *
  * Diagnostics: every allocator returns NULL when memory runs out; the arena
  *	stays valid and arena_free() still frees everything.
  */
