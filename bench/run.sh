@@ -189,6 +189,20 @@ db1=$(db_for 1000000) || exit 1
 run "$bin/store_bench" handles "$db1" 1000000 32 > "$tmp/handles.txt" || exit 1
 
 # --- 3. milter ---------------------------------------------------------------
+# wait_socket SOCKET PID LOG NAME: until the daemon PID has made SOCKET (10 s)
+wait_socket() {
+	i=0
+	while [ ! -S "$1" ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$2" 2>/dev/null; then
+			echo "bench: $4 did not start:" >&2
+			cat "$3" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
 # start_milter DB [RecordSent]
 start_milter() {
 	cat > "$tmp/milter.conf" <<EOF
@@ -203,32 +217,14 @@ EOF
 	printf '%s\n' "$build/bouncetag-milter -f -c $tmp/milter.conf" >> "$cmds"
 	"$build/bouncetag-milter" -f -c "$tmp/milter.conf" 2>> "$tmp/milter.log" &
 	milter_pid=$!
-	i=0
-	while [ ! -S "$tmp/milter.sock" ]; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$milter_pid" 2>/dev/null; then
-			echo "bench: the milter did not start:" >&2
-			cat "$tmp/milter.log" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
+	wait_socket "$tmp/milter.sock" "$milter_pid" "$tmp/milter.log" "the milter"
 }
 # nullmilter on $tmp/null.sock, open to Postfix's smtpd like the milter's socket
 start_null() {
 	printf '%s\n' "$bin/nullmilter unix:$tmp/null.sock" >> "$cmds"
 	"$bin/nullmilter" "unix:$tmp/null.sock" 2> "$tmp/null.log" &
 	null_pid=$!
-	i=0
-	while [ ! -S "$tmp/null.sock" ]; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$null_pid" 2>/dev/null; then
-			echo "bench: nullmilter did not start:" >&2
-			cat "$tmp/null.log" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
+	wait_socket "$tmp/null.sock" "$null_pid" "$tmp/null.log" nullmilter
 	chmod 666 "$tmp/null.sock"
 }
 rss() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$milter_pid/status"; }

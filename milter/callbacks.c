@@ -78,7 +78,8 @@ struct conn {
 	struct snapshot *snap;
 	enum conn_path path;
 	int skip_ok;     /* the MTA accepts SMFIS_SKIP */
-	sfsistat hdr_rc; /* what cb_header and cb_eoh answer: SMFIS_NOREPLY when negotiated */
+	sfsistat hdr_rc; /* what cb_header and cb_eoh answer: SMFIS_NOREPLY when negotiated, else 0
+	                    (continue) */
 	struct msgctx *msg;
 };
 
@@ -175,7 +176,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 /* The answer to a header or end of headers: no reply when negotiated. */
 static sfsistat hdr_answer(const struct conn *c)
 {
-	return c != NULL && c->hdr_rc == SMFIS_NOREPLY ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	return c != NULL ? c->hdr_rc : SMFIS_CONTINUE;
 }
 
 static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
