@@ -1,12 +1,14 @@
 /*
  * nullmilter - the floor under the milter round-trip benchmark: a
  * libmilter daemon that asks for the same protocol steps as
- * bouncetag-milter (connect, MAIL, RCPT, headers and end of headers
- * without replies, the body until it answers skip, end of message; no
- * HELO, DATA or unknown commands) and does nothing with them. Whatever
- * miltload measures against it is the cost of libmilter (a thread per
- * connection), the socket and the scheduler; bouncetag's own work is the
- * difference.
+ * bouncetag-milter and answers them the same way: RCPT answered;
+ * connect, MAIL and headers without replies; no HELO, DATA or unknown
+ * commands; at end of headers a message with a sender is accepted (as
+ * bouncetag accepts a submission there), while one with the null sender
+ * (a DSN) goes on through the body and end of message. It does nothing
+ * else. Whatever miltload measures against it is the cost of libmilter
+ * (its pool of worker threads), the socket and the scheduler; bouncetag's
+ * own work is the difference.
  *
  * usage: nullmilter SOCKET   (unix:/path or inet:port@host; runs until
  * SIGTERM or SIGINT)
@@ -18,6 +20,8 @@
 
 #include <libmilter/mfapi.h>
 
+#define NULL_NOREPLY (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR)
+
 static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
                                unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                                unsigned long *pf2, unsigned long *pf3)
@@ -27,8 +31,11 @@ static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2;
 	(void)f3;
 	*pf0 = 0;
-	*pf1 = f1 & (SMFIP_SKIP | SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NR_HDR |
-	             SMFIP_NR_EOH);
+	*pf1 = f1 & (SMFIP_SKIP | SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN | NULL_NOREPLY);
+	/* the answers below need the no-reply steps (libmilter offers them all, and fakes
+	   them for an MTA without) */
+	if ((f1 & NULL_NOREPLY) != NULL_NOREPLY)
+		return SMFIS_REJECT;
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -39,7 +46,17 @@ static sfsistat null_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	(void)ctx;
 	(void)host;
 	(void)sa;
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
+}
+
+static char null_sender_mark; /* private data of a connection whose message has the null sender */
+
+static sfsistat null_mail(SMFICTX *ctx, char **argv)
+{
+	const char *from = argv && argv[0] ? argv[0] : "";
+
+	smfi_setpriv(ctx, (strcmp(from, "<>") == 0 || from[0] == 0) ? &null_sender_mark : NULL);
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat null_envelope(SMFICTX *ctx, char **argv)
@@ -57,10 +74,9 @@ static sfsistat null_header(SMFICTX *ctx, char *name, char *value)
 	return SMFIS_NOREPLY;
 }
 
-static sfsistat null_noreply(SMFICTX *ctx)
+static sfsistat null_eoh(SMFICTX *ctx)
 {
-	(void)ctx;
-	return SMFIS_NOREPLY;
+	return smfi_getpriv(ctx) != NULL ? SMFIS_CONTINUE : SMFIS_ACCEPT;
 }
 
 static sfsistat null_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -94,10 +110,10 @@ int main(int argc, char **argv)
 	desc.xxfi_version = SMFI_VERSION;
 	desc.xxfi_negotiate = null_negotiate;
 	desc.xxfi_connect = null_connect;
-	desc.xxfi_envfrom = null_envelope;
+	desc.xxfi_envfrom = null_mail;
 	desc.xxfi_envrcpt = null_envelope;
 	desc.xxfi_header = null_header;
-	desc.xxfi_eoh = null_noreply;
+	desc.xxfi_eoh = null_eoh;
 	desc.xxfi_body = null_body;
 	desc.xxfi_eom = null_continue;
 	desc.xxfi_abort = null_continue;

@@ -78,8 +78,8 @@ struct conn {
 	struct snapshot *snap;
 	enum conn_path path;
 	int skip_ok;     /* the MTA accepts SMFIS_SKIP */
-	sfsistat hdr_rc; /* what cb_header and cb_eoh answer: SMFIS_NOREPLY when negotiated, else 0
-	                    (continue) */
+	/* what connect, MAIL and headers answer: SMFIS_NOREPLY when negotiated, else continue */
+	sfsistat conn_rc, mail_rc, hdr_rc;
 	struct msgctx *msg;
 };
 
@@ -141,44 +141,62 @@ static void msg_append(struct conn *c, const char *data, size_t n)
 }
 
 /*
- * Protocol steps we have no callback for (HELO, DATA, unknown commands)
- * are not sent at all, and headers and end of headers, which we always
- * let pass, get no reply: without that the MTA waits for a round trip
- * per header line. libmilter answers for us when the MTA lacks the
- * no-reply feature. Nothing else is asked for: connect, MAIL and the body
- * may answer accept or skip, and RCPT is the point of the milter.
+ * The protocol steps asked for, and how each is answered. Every round
+ * trip is time the MTA's smtpd waits, and with libmilter's pool of workers
+ * each one also wakes two of its threads, so:
+ *  - HELO, DATA and unknown commands are not sent at all (no callback);
+ *  - connect, MAIL and each header get no reply: connect and MAIL only set
+ *    up the connection's path and the message context, and without the
+ *    no-reply feature the MTA waits for a round trip per header line.
+ *    (When LearnInbound is off, connect does answer: inbound connections
+ *    are let go there, at once.)
+ *  - RCPT answers (the point of the milter), and so does end of headers:
+ *    there a message that needs no body (submission, inbound mail that is
+ *    not a bounce) is accepted, which spares the body and the end of
+ *    message; a DSN, an inbound bounce and non-SMTP mail go on to end of
+ *    message, and the body answers skip where it is not read.
+ * libmilter answers for us when the MTA lacks the no-reply feature.
  */
 #define CB_PROTO_NOT_SENT (SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN)
-#define CB_PROTO_NO_REPLY (SMFIP_NR_HDR | SMFIP_NR_EOH)
 
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3)
 {
 	struct conn *c = calloc(1, sizeof(*c));
+	unsigned long noreply = f1 & (SMFIP_NR_HDR | SMFIP_NR_MAIL);
 
 	(void)f2;
 	(void)f3;
 	if (c == NULL)
 		return SMFIS_ALL_OPTS;
+	/* the configuration this connection keeps to its end, reloads or not */
+	c->snap = snapshot_get();
+	if (c->snap != NULL && c->snap->cf->learn_inbound)
+		noreply |= f1 & SMFIP_NR_CONN;
 	c->skip_ok = (f1 & SMFIP_SKIP) != 0;
-	c->hdr_rc = (f1 & CB_PROTO_NO_REPLY) == CB_PROTO_NO_REPLY ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	c->conn_rc = (noreply & SMFIP_NR_CONN) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	c->mail_rc = (noreply & SMFIP_NR_MAIL) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	c->hdr_rc = (noreply & SMFIP_NR_HDR) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 	smfi_setpriv(ctx, c);
 	*pf0 = f0 & SMFIF_DELRCPT;
-	*pf1 = f1 & (SMFIP_SKIP | CB_PROTO_NOT_SENT);
-	if (c->hdr_rc == SMFIS_NOREPLY)
-		*pf1 |= CB_PROTO_NO_REPLY;
+	*pf1 = (f1 & (SMFIP_SKIP | CB_PROTO_NOT_SENT)) | noreply;
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
 }
 
-/* The answer to a header or end of headers: no reply when negotiated. */
+/* The answer to a header: no reply when negotiated. */
 static sfsistat hdr_answer(const struct conn *c)
 {
 	return c != NULL ? c->hdr_rc : SMFIS_CONTINUE;
 }
 
+/*
+ * Connect: the path. With no configuration to work with, the connection
+ * is let go (accepted, or when connect gets no reply, accepted message by
+ * message at end of headers: every step sees no message context).
+ */
 static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct conn *c = conn_get(ctx);
@@ -186,13 +204,13 @@ static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	const struct config *cf;
 
 	(void)sa;
-	if (c == NULL) { /* no negotiate callback (old MTA) */
+	if (c == NULL) { /* negotiate found no memory */
 		if ((c = calloc(1, sizeof(*c))) == NULL)
 			return SMFIS_ACCEPT;
 		smfi_setpriv(ctx, c);
 	}
-	if ((c->snap = snapshot_get()) == NULL)
-		return SMFIS_ACCEPT;
+	if (c->snap == NULL && (c->snap = snapshot_get()) == NULL)
+		return c->conn_rc == SMFIS_NOREPLY ? SMFIS_NOREPLY : SMFIS_ACCEPT;
 	cf = c->snap->cf;
 	if (config_list_has(&cf->dsn_names, dn))
 		c->path = PATH_DSN;
@@ -204,9 +222,9 @@ static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		c->path = PATH_INBOUND;
 	msg_debug("connect from %s daemon_name=%s path=%s", host ? host : "?", dn ? dn : "(none)",
 	          path_names[c->path]);
-	if (c->path == PATH_INBOUND && !cf->learn_inbound)
+	if (c->path == PATH_INBOUND && !cf->learn_inbound && c->conn_rc != SMFIS_NOREPLY)
 		return SMFIS_ACCEPT;
-	return SMFIS_CONTINUE;
+	return c->conn_rc;
 }
 
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
@@ -214,16 +232,20 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	struct conn *c = conn_get(ctx);
 	const char *from = argv && argv[0] ? argv[0] : "";
 
-	if (c == NULL || c->snap == NULL)
-		return SMFIS_ACCEPT;
+	if (c == NULL)
+		return SMFIS_CONTINUE;
 	msgctx_free(c->msg);
-	if ((c->msg = calloc(1, sizeof(*c->msg))) == NULL)
-		return SMFIS_ACCEPT;
+	c->msg = NULL;
+	/* no configuration, an inbound connection with LearnInbound off, no memory: every later
+	   step sees no message context and lets the message pass */
+	if (c->snap == NULL || (c->path == PATH_INBOUND && !c->snap->cf->learn_inbound) ||
+	    (c->msg = calloc(1, sizeof(*c->msg))) == NULL)
+		return c->mail_rc;
 	c->msg->null_sender = strcmp(from, "<>") == 0 || from[0] == 0;
 	c->msg->sender = strdup(from);
 	c->msg->reading = c->path == PATH_DSN;
 	c->msg->headers_only = c->path == PATH_INBOUND;
-	return SMFIS_CONTINUE;
+	return c->mail_rc;
 }
 
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
@@ -297,24 +319,44 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	return hdr_answer(c);
 }
 
+/*
+ * End of headers: the last step for a message whose body nobody reads. A
+ * submission is recorded as sent here and accepted, which spares the MTA
+ * the body and end of message (the record is thus made before the MTA has
+ * the whole message: one refused later is remembered as sent, which only
+ * means a bounce naming its Message-ID would be trusted). Inbound mail that
+ * is not a bounce is accepted too. The rest goes on to end of message.
+ */
 static sfsistat cb_eoh(SMFICTX *ctx)
 {
 	struct conn *c = conn_get(ctx);
 	struct msgctx *m;
 
 	if (c == NULL || (m = c->msg) == NULL)
-		return hdr_answer(c);
+		return SMFIS_ACCEPT; /* nothing to do for this message */
 	if (m->headers_only && m->null_sender)
 		m->reading = 1;
 	m->headers_only = 0;
+	if (c->path == PATH_SUBMISSION) {
+		sent_record(c->snap->cf, m->message_id, m->sender, m->sent.items, m->sent.n,
+		            queue_id(ctx), path_names[c->path]);
+		msgctx_free(m);
+		c->msg = NULL;
+		return SMFIS_ACCEPT;
+	}
+	if (c->path == PATH_INBOUND && !m->reading) {
+		msgctx_free(m);
+		c->msg = NULL;
+		return SMFIS_ACCEPT;
+	}
 	if (!m->reading) {
 		free(m->buf);
 		m->buf = NULL;
 		m->len = m->cap = 0;
-		return hdr_answer(c);
+		return SMFIS_CONTINUE;
 	}
 	msg_append(c, "\r\n", 2);
-	return hdr_answer(c);
+	return SMFIS_CONTINUE;
 }
 
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -417,12 +459,11 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	switch (c->path) {
 	case PATH_LOCAL:
 		rc = eom_local(ctx, c);
-		/* what is still addressed was sent: */
-		__attribute__((fallthrough));
-	case PATH_SUBMISSION:
-		if (rc == SMFIS_CONTINUE)
+		if (rc == SMFIS_CONTINUE) /* what is still addressed was sent */
 			sent_record(c->snap->cf, m->message_id, m->sender, m->sent.items, m->sent.n,
 			            queue_id(ctx), path_names[c->path]);
+		break;
+	case PATH_SUBMISSION: /* accepted at end of headers; an MTA that goes on anyway */
 		break;
 	default:
 		rc = eom_learn(ctx, c);

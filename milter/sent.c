@@ -64,8 +64,9 @@ static int sent_push(const struct sent_row *r)
 {
 	if (sent_len >= SENT_QUEUE_MAX) {
 		if (sent_dropped++ % 10000 == 0)
-			msg_warn("sent-mail queue full (store down?): %lu rows dropped so far",
-				 sent_dropped + 1);
+			msg_warn("sent-mail queue full (store down, or slower than the mail): %lu "
+			         "row(s) dropped so far",
+			         sent_dropped);
 		return -1;
 	}
 	if (sent_len == sent_cap) {

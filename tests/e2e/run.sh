@@ -103,6 +103,8 @@ queued() { e2e_queue_ids | grep -qx "$1"; }
 log_has() { grep -qE "$1" "$E2E_LOG"; }
 milter_log_has() { grep -qE "$1" "$E2E_MILTER_LOG"; }
 count_is() { [ "$("${@:2}")" = "$1" ]; }
+# sent_rows WHERE: rows of the milter's sent-mail table matching WHERE
+sent_rows() { sqlite3 "$E2E_BTDIR/bouncetag.db" "SELECT count(*) FROM sent WHERE $1"; }
 
 # ---------------------------------------------------------------------
 
@@ -157,7 +159,7 @@ s_postmaster_copy_not_double_counted() {
 # 2. The retry over the submission port: suppressed recipients refused at
 # RCPT with 550 5.7.1, never reaching the remote; the others delivered.
 s_submission_refuses_suppressed() {
-	local out=$E2E_TMP/s2.out subj="e2e-2 retry"
+	local out=$E2E_TMP/s2.out subj="e2e-2 retry" qid
 
 	e2e_submit "$out" "$subj" $CEO $CFO $FRIEND
 	need "RCPT $CEO not refused with 550 5.7.1 naming the tag: $(grep "RCPT $CEO" "$out")" \
@@ -172,7 +174,15 @@ s_submission_refuses_suppressed() {
 	need "Postfix did not log the milter-reject" \
 		log_has "milter-reject: RCPT from .*: 550 5.7.1 recipient suppressed.*to=<$CEO>" || return 1
 	need "$CEO reached the remote again" count_is 1 e2e_remote_rcpt_count $CEO || return 1
-	need "$CFO reached the remote again" count_is 1 e2e_remote_rcpt_count $CFO
+	need "$CFO reached the remote again" count_is 1 e2e_remote_rcpt_count $CFO || return 1
+	# remembered as sent (at end of headers) under Postfix's queue ID and the
+	# message's Message-ID, for the recipient that was not refused only
+	qid=$(queued_id "$out")
+	need_wait "no sent row for $FRIEND with queue ID $qid" \
+		count_is 1 sent_rows "recipient = '$FRIEND' AND queue_id = '$qid' AND
+			message_id LIKE '<%@sender.test>' AND source = 'submission'" || return 1
+	need "a refused recipient was recorded as sent" \
+		count_is 0 sent_rows "recipient IN ('$CEO', '$CFO') AND queue_id = '$qid'"
 }
 
 # 2b. sendmail(1): Postfix cannot refuse one recipient there; the milter

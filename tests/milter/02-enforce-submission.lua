@@ -19,3 +19,14 @@ if mt.rcptto(conn, "<blocked@submission.example>") ~= nil then lib.fail("rcptto"
 lib.expect(conn, SMFIR_CONTINUE, "RCPT TO a released recipient")
 mt.disconnect(conn)
 lib.expect_cli("show blocked@submission.example", 0, "whitelisted us, ticket 42")
+
+-- A whole submitted message is recorded as sent and accepted at end of
+-- headers, so that the MTA sends neither its body nor its end of message
+-- (10-forged-bounce-defence shows the record is there).
+conn = lib.connect("submission")
+local r = lib.message(conn, "<sales@sender.example>", {"<fine@submission.example>"},
+	FIX .. "/milter/outbound-4Xq2H66ff6z9vK.eml", {SMFIR_CONTINUE})
+if r ~= SMFIR_ACCEPT then
+	lib.fail("submitted message answered " .. lib.reply_name(r) .. ", expected accept at end of headers")
+end
+mt.disconnect(conn)

@@ -45,6 +45,8 @@ function lib.expect(conn, want, what)
 end
 
 -- Send the headers and body of a message file (LF line ends) after MAIL/RCPT.
+-- Returns SMFIR_ACCEPT when the milter accepted the message at end of
+-- headers (the body is then not sent, as an MTA would not send it).
 function lib.send_file(conn, path)
 	local f = io.open(path, "rb")
 	if f == nil then
@@ -76,6 +78,10 @@ function lib.send_file(conn, path)
 	if mt.eoh(conn) ~= nil then
 		lib.fail("mt.eoh")
 	end
+	-- a message whose body the milter does not need is accepted here
+	if mt.getreply(conn) == SMFIR_ACCEPT then
+		return SMFIR_ACCEPT
+	end
 	body = body:gsub("\n", "\r\n")
 	-- in chunks, as an MTA sends them
 	for i = 1, #body, 4096 do
@@ -103,7 +109,9 @@ function lib.message(conn, from, rcpts, file, rcpt_replies)
 			lib.expect(conn, rcpt_replies[i], "RCPT TO " .. r)
 		end
 	end
-	lib.send_file(conn, file)
+	if lib.send_file(conn, file) == SMFIR_ACCEPT then
+		return SMFIR_ACCEPT
+	end
 	if mt.eom(conn) ~= nil then
 		lib.fail("mt.eom")
 	end

@@ -5,7 +5,8 @@
 # bouncetag command, stop the milter. Scenarios named *-outage.lua run
 # against a second milter whose database directory is missing at first;
 # *-priv.lua against a third that dropped root for nobody (root only);
-# *-reload.lua against one with its own rules file, to reload with SIGUSR1.
+# *-reload.lua against one with its own rules file, to reload with SIGUSR1;
+# *-noinbound.lua against one with LearnInbound no.
 set -u
 build=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,8 +52,10 @@ write_conf outage "$tmp/outage-store/bt.db"
 cp "$top/conf/rules.conf" "$tmp/reload-rules.conf"
 write_conf reload "$tmp/reload.db"
 sed -i "s|^RulesFile .*|RulesFile $tmp/reload-rules.conf|" "$tmp/reload.conf"
+write_conf noinbound "$tmp/noinbound.db" "LearnInbound no"
 start_milter main
 start_milter outage
+start_milter noinbound
 start_milter reload
 reload_pid=${pids##* }
 
@@ -162,6 +165,7 @@ for script in "$top"/tests/milter/[0-9]*.lua; do
 	*-outage) inst=outage ;;
 	*-priv) inst=priv ;;
 	*-reload) inst=reload ;;
+	*-noinbound) inst=noinbound ;;
 	*) inst=main ;;
 	esac
 	if [ $inst = priv ] && [ $priv = no ]; then
