@@ -228,7 +228,10 @@ start_null() {
 	chmod 666 "$tmp/null.sock"
 }
 rss() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$milter_pid/status"; }
-milter_cpu() { awk '{ print $14 + $15 }' "/proc/$milter_pid/stat"; } # clock ticks
+proc_cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # clock ticks
+milter_cpu() { proc_cpu "$milter_pid"; }
+have_perf=0
+command -v perf > /dev/null 2>&1 && perf stat -e context-switches true > /dev/null 2>&1 && have_perf=1
 hz=$(getconf CLK_TCK)
 # load NAME ARGS...: one miltload run, its summary line in $tmp/milt-NAME.txt
 load() {
@@ -275,8 +278,7 @@ for n in $sizes; do
 		echo "$(rss VmRSS) $(rss VmHWM)" > "$tmp/rss-l200.txt"
 		sqlite3 "$db" "SELECT count(*) FROM suppressions WHERE recipient LIKE '$prefix%'" \
 			> "$tmp/learned-in-db.txt" 2>/dev/null
-		if command -v perf >/dev/null 2>&1 &&
-			perf record -e cpu-clock -o /dev/null true > /dev/null 2>&1; then
+		if [ "$have_perf" = 1 ] && perf record -e cpu-clock -o /dev/null true > /dev/null 2>&1; then
 			say "milter: CPU profile (perf, 16 connections, 3 s)"
 			perf record -a -e cpu-clock -F 999 -o "$tmp/perf.data" -- sleep 3 > /dev/null 2>&1 &
 			perf_pid=$!
@@ -304,13 +306,26 @@ for n in $sizes; do
 		nload fh16 -c 16 -d "$t_milt" -R "$half"
 		say "postfix: $pf_rounds rounds of $pf_msgs messages: no milter, nullmilter, bouncetag"
 		c0=$(milter_cpu)
+		n0=$(proc_cpu "$null_pid")
+		# context switches of each filter (every thread, new ones too) while Postfix runs
+		cs_pids=""
+		if [ "$have_perf" = 1 ]; then
+			for who in milter:$milter_pid null:$null_pid; do
+				perf stat -x, -e context-switches -p "${who#*:}" -o "$tmp/cs-${who%%:*}.txt" \
+					> /dev/null 2>&1 &
+				cs_pids="$cs_pids $!"
+			done
+		fi
 		FLOOR_SOCKET=$tmp/null.sock
 		export FLOOR_SOCKET
 		printf '# FLOOR_SOCKET=%s for the next command\n' "$FLOOR_SOCKET" >> "$cmds"
 		run bench/postfix_bench.sh "$tmp/milter.sock" "$pf_msgs" "$pf_rounds" "$tmp/postfix.txt" \
 			> /dev/null || say "postfix bench failed"
 		unset FLOOR_SOCKET
+		for p in $cs_pids; do kill -INT "$p" 2>/dev/null; done
+		for p in $cs_pids; do wait "$p" 2>/dev/null; done
 		echo "$c0 $(milter_cpu)" > "$tmp/cpu-postfix.txt"
+		echo "$n0 $(proc_cpu "$null_pid")" > "$tmp/cpu-postfix-null.txt"
 		kill "$null_pid" 2>/dev/null
 		wait "$null_pid" 2>/dev/null
 		null_pid=""
