@@ -155,9 +155,11 @@ bouncetag is ${ratio_bp}x BounceParser (CPU). "results" counts the recipients ea
 parser reports per pass; they do not report exactly the same ones, so the comparison
 is messages per second over the same files.
 
-### Where our time goes (callgrind, instructions, $( [ "$have_callgrind" = 1 ] && echo "two passes" || echo "not available"))
+### Where our time goes (callgrind, instructions, $( [ "$have_callgrind" = 1 ] && echo "three passes" || echo "not available"))
 
-Inclusive cost of the library functions, as a share of \`bounce_analyse()\`:
+Only the instructions of \`bounce_analyse()\` are counted (start-up and rule loading
+excluded): $(awk -v t="${cg_total:-0}" -v n="$(kv "$tmp/parse1.txt" 'phase=full' messages)" 'BEGIN { if (t > 0 && n > 0) printf "%.0f", t / (3 * n); else printf "?" }') instructions per message. Inclusive cost of the library functions, as a
+share of \`bounce_analyse()\`:
 
 | Function | share |
 |---|---|
@@ -175,7 +177,7 @@ $(awk -v total="${cg_total:-0}" '
 ' "$tmp/cg_incl.txt" 2>/dev/null)
 
 Self cost, top functions (PCRE2's JIT-compiled pattern code summed as one line), as a
-share of all instructions of the profiled run (two passes plus start-up):
+share of the instructions of \`bounce_analyse()\`:
 
 | Function | share |
 |---|---|
@@ -395,7 +397,7 @@ fi)
   p99 $(kv "$tmp/milt-f16.txt" MILTLOAD rcpt_p99_us) us closed loop and $(kv "$tmp/milt-fh16.txt" MILTLOAD rcpt_p99_us) us paced, with 16 connections, against
   bouncetag's $(kv "$tmp/milt-e16-1000000.txt" MILTLOAD rcpt_p99_us) and $(kv "$tmp/milt-h16-1000000.txt" MILTLOAD rcpt_p99_us) us. Recording each submitted message
   (RecordSent) costs $(calc "$(kv "$tmp/milt-s16.txt" MILTLOAD rcpt_per_s)" 0)/s against $(calc "$(kv "$tmp/milt-e16-1000000.txt" MILTLOAD rcpt_per_s)" 0)/s (16 connections).
-- Postfix: a filter that does nothing already costs Postfix ${pf_floor:-?} of its
+- Postfix: a filter that does nothing already leaves Postfix ${pf_floor:-?} of its
   throughput here, and bouncetag adds its own $(calc "1 - ${pf_vs_floor:-1}" 3) on top. The cost is
   libmilter's threading, not the filter's work: Debian's libmilter is built with
   its pool of workers (_FFR_WORKERS_POOL), where one thread polls every MTA

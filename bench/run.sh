@@ -137,11 +137,11 @@ run perl bench/perl_bench.pl sisimai "$t_perl" "$corpus" > "$tmp/sisimai.txt" ||
 run perl bench/perl_bench.pl bounceparser "$t_perl" "$corpus" > "$tmp/bounceparser.txt" || exit 1
 run "$bin/parse_bench" -r conf/rules.conf -t "$t_parse" -p full "$corpus" > "$tmp/parse2.txt" || exit 1
 
-say "parse: callgrind profile (one pass)"
+say "parse: callgrind profile (bounce_analyse() only: the warm-up pass and two more)"
 have_callgrind=0
 if command -v valgrind >/dev/null 2>&1 &&
-	run valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" \
-		"$bin/parse_bench" -r conf/rules.conf -n 1 -p full "$corpus" > /dev/null 2>&1; then
+	run valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" --toggle-collect=bounce_analyse \
+		"$bin/parse_bench" -r conf/rules.conf -n 2 -p full "$corpus" > /dev/null 2>&1; then
 	have_callgrind=1
 	callgrind_annotate --inclusive=yes "$tmp/cg.out" > "$tmp/cg_incl.txt" 2>/dev/null
 	callgrind_annotate "$tmp/cg.out" > "$tmp/cg_self.txt" 2>/dev/null
