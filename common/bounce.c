@@ -13,11 +13,6 @@
 #include "notice.h"
 #include "scan.h"
 
-static char *bounce_strdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 /* Digits at s, at most max of them; returns how many (0 when none). */
 static size_t bounce_digits(const char *s, size_t max)
 {
@@ -115,45 +110,58 @@ static void bounce_derive_status(struct bounce_result *r)
 	snprintf(r->status, sizeof(r->status), "%c.%s", c, sd);
 }
 
-static int bounce_from_rcpt(const struct rules *rs, const struct dsn_rcpt *d,
-                            struct bounce_result *r)
+/* Take *slot's string: the result now owns what the report held. */
+static char *bounce_take(char **slot)
 {
-	const char *raw = d->final_recipient ? d->final_recipient : d->original_recipient;
+	char *s = *slot;
+
+	*slot = NULL;
+	return s;
+}
+
+/*
+ * A result from one recipient of the report. Its strings are taken from
+ * the report rather than copied: the report is freed right after.
+ */
+static int bounce_from_rcpt(const struct rules *rs, struct dsn_rcpt *d, struct bounce_result *r)
+{
+	char **raw = d->final_recipient ? &d->final_recipient : &d->original_recipient;
 	char norm[ADDR_MAX];
-	int is_addr = raw && addr_normalise(raw, norm, sizeof(norm)) == 0;
+	int is_addr = *raw && addr_normalise(*raw, norm, sizeof(norm)) == 0;
 
 	memset(r, 0, sizeof(*r));
 	/* a Final-Recipient that is no address ("|prog", a source route) */
-	if (raw && !is_addr && d->original_recipient &&
+	if (*raw && !is_addr && d->original_recipient &&
 	    addr_normalise(d->original_recipient, norm, sizeof(norm)) == 0) {
-		raw = d->original_recipient;
+		raw = &d->original_recipient;
 		is_addr = 1;
 	}
-	r->raw_recipient = bounce_strdup(raw);
+	r->raw_recipient = bounce_take(raw);
 	if (is_addr)
 		r->recipient = strdup(norm);
-	r->diagnostic = strdup(d->diagnostic ? d->diagnostic : "");
-	r->remote_mta = bounce_strdup(d->remote_mta);
+	r->diagnostic = d->diagnostic ? bounce_take(&d->diagnostic) : strdup("");
+	r->remote_mta = bounce_take(&d->remote_mta);
 	if (d->action)
-		r->action = strdup(d->action);
+		r->action = bounce_take(&d->action);
 	else if (bounce_status_ok(d->status))
 		r->action = strdup(d->status[0] == '5'   ? "failed"
 		                   : d->status[0] == '4' ? "delayed"
 		                                         : "delivered");
 	if (r->diagnostic == NULL)
 		return -1;
-	return bounce_classify_reply(rs, d->diagnostic, d->status, d->remote_mta, r);
+	return bounce_classify_reply(rs, r->diagnostic, d->status, r->remote_mta, r);
 }
 
-static void bounce_take_report(struct bounce *b, const struct dsn_report *rep)
+/* The report's identity goes to the bounce, taken as above. */
+static void bounce_take_report(struct bounce *b, struct dsn_report *rep)
 {
 	b->is_report = 1;
-	b->reporting_mta = bounce_strdup(rep->reporting_mta);
-	b->queue_id = bounce_strdup(rep->queue_id);
-	b->envelope_id = bounce_strdup(rep->envelope_id);
-	b->orig_message_id = bounce_strdup(rep->orig_message_id);
-	b->orig_from = bounce_strdup(rep->orig_from);
-	b->orig_subject = bounce_strdup(rep->orig_subject);
+	b->reporting_mta = bounce_take(&rep->reporting_mta);
+	b->queue_id = bounce_take(&rep->queue_id);
+	b->envelope_id = bounce_take(&rep->envelope_id);
+	b->orig_message_id = bounce_take(&rep->orig_message_id);
+	b->orig_from = bounce_take(&rep->orig_from);
+	b->orig_subject = bounce_take(&rep->orig_subject);
 }
 
 /*
