@@ -39,6 +39,18 @@ static char *squeeze(const char *s)
 	return text_squeeze(s, strlen(s), 0);
 }
 
+/*
+ * Is s as squeeze() would make it: no white space but single spaces
+ * between words? Diagnostics from dsn.c and scan.c always are, and
+ * reading one once is cheaper than copying it.
+ */
+static int squeezed(const char *s)
+{
+	size_t n = strcspn(s, "\t\n\v\f\r"); /* the white space that is not ' ' */
+
+	return s[n] == 0 && s[0] != ' ' && (n == 0 || s[n - 1] != ' ') && strstr(s, "  ") == NULL;
+}
+
 /* Length of a leading "type;" (and the white space after it), or 0. */
 static size_t diag_type_len(const char *s)
 {
@@ -203,15 +215,18 @@ static char *text_build(const char *s, const struct reply *r, int hyphen)
 
 int reply_parse(const char *s, struct reply *out)
 {
-	char *buf;
-	const char *p, *q;
+	char *buf = NULL;
+	const char *in = s ? s : "", *p, *q;
 	size_t used;
 	int hyphen;
 
 	memset(out, 0, sizeof(*out));
-	if ((buf = squeeze(s ? s : "")) == NULL)
-		return -1;
-	p = buf + diag_type_len(buf);
+	if (!squeezed(in)) {
+		if ((buf = squeeze(in)) == NULL)
+			return -1;
+		in = buf;
+	}
+	p = in + diag_type_len(in);
 	used = lead_parse(p, out, &hyphen);
 	if (used == 0 && (q = after_colon(p)) != NULL) {
 		p = q;

@@ -272,6 +272,37 @@ static void test_find_status_of_null_is_empty(void **state)
 	assert_string_equal(st, "");
 }
 
+/*
+ * A reply already squeezed (as dsn.c and scan.c hand them over) is read
+ * where it stands; with any other white space it is squeezed first. Both
+ * must read alike.
+ */
+static void test_white_space_of_any_shape_reads_as_one_space(void **state)
+{
+	static const char *const shapes[] = {
+	    "smtp; 550-5.1.1 no such user 550 5.1.1 here",
+	    " smtp; 550-5.1.1 no such user 550 5.1.1 here",
+	    "smtp; 550-5.1.1 no such user 550 5.1.1 here ",
+	    "smtp;  550-5.1.1 no such user 550 5.1.1 here",
+	    "smtp;\t550-5.1.1 no such user\r\n550 5.1.1 here",
+	    "smtp; 550-5.1.1 no\vsuch\fuser 550 5.1.1 here\n",
+	};
+	struct reply r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		assert_int_equal(reply_parse(shapes[i], &r), 0);
+		assert_int_equal(r.code, 550);
+		assert_string_equal(r.status, "5.1.1");
+		assert_string_equal(r.text, "no such user here");
+		reply_free(&r);
+	}
+	assert_int_equal(reply_parse(" ", &r), 0);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.text, "");
+	reply_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +312,7 @@ int main(void)
 	    cmocka_unit_test(test_null_input_is_an_empty_reply),
 	    cmocka_unit_test(test_status_is_found_anywhere_only_at_word_boundaries),
 	    cmocka_unit_test(test_find_status_of_null_is_empty),
+	    cmocka_unit_test(test_white_space_of_any_shape_reads_as_one_space),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
