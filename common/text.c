@@ -128,10 +128,16 @@ static int text_rarity(unsigned char c)
 static size_t text_anchor(const char *w, size_t k)
 {
 	size_t best = 0;
+	int rarest = text_rarity((unsigned char)w[0]);
 
-	for (size_t i = 1; i < k; i++)
-		if (text_rarity((unsigned char)w[i]) > text_rarity((unsigned char)w[best]))
+	for (size_t i = 1; i < k; i++) {
+		int r = text_rarity((unsigned char)w[i]);
+
+		if (r > rarest) {
 			best = i;
+			rarest = r;
+		}
+	}
 	return best;
 }
 
