@@ -33,7 +33,7 @@ int addr_normalise(const char *in, char *out, size_t outlen)
 		return -1;
 	while (isspace((unsigned char)*s))
 		s++;
-	if (strncasecmp(s, "rfc822;", 7) == 0) {
+	if ((*s == 'r' || *s == 'R') && strncasecmp(s, "rfc822;", 7) == 0) {
 		s += 7;
 		while (isspace((unsigned char)*s))
 			s++;
@@ -51,11 +51,12 @@ int addr_normalise(const char *in, char *out, size_t outlen)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (addr_special[c] == ADDR_BAD) {
-			out[0] = 0;
-			return -1;
-		}
-		if (addr_special[c] == ADDR_AT) {
+		/* one test for the common byte, which is neither */
+		if (addr_special[c] != ADDR_OK) {
+			if (addr_special[c] == ADDR_BAD) {
+				out[0] = 0;
+				return -1;
+			}
 			at = i;
 			nat++;
 		}
