@@ -223,7 +223,7 @@ static char *unfold_value(char *s, size_t n, size_t max, int *cut)
  * unfold_value() gives it, without looking for folds (most fields have
  * none, and this is their share of the parse).
  */
-static char *trim_value(char *s, size_t n, size_t max, int *cut)
+static inline char *trim_value(char *s, size_t n, size_t max, int *cut)
 {
 	while (n > 0 && is_wsp(*s)) {
 		s++;
@@ -300,8 +300,8 @@ static void flag_limit(struct mail_ctx *ctx, struct mail_part *p)
  * val+vallen): both are NUL-terminated where they stand, the name at its
  * colon (or the white space before it), the value after unfolding.
  */
-static void header_add(struct mail_ctx *ctx, struct mail_part *p, size_t *cap, char *name,
-                       size_t namelen, char *val, size_t vallen, int folded)
+static inline void header_add(struct mail_ctx *ctx, struct mail_part *p, size_t *cap, char *name,
+                              size_t namelen, char *val, size_t vallen, int folded)
 {
 	struct mail_header *h;
 	int cut;
