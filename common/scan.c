@@ -41,6 +41,7 @@
 #include "text.h"
 
 #define SCAN_EXCL_MAX 32
+#define SCAN_FOUND_MAX 16 /* addresses kept for scan_owners(); more: it finds them again */
 
 /* Word lists searched in one pass each (made once: scan_sets_init()). */
 static struct text_set scan_list_start_set, scan_delay_set;
@@ -54,6 +55,12 @@ struct scan_line {
 struct scan_rcpt {
 	char addr[ADDR_MAX]; /* normalised */
 	char *diag;          /* chosen reply, or NULL */
+};
+
+/* An address of the text as scan_collect() found it, in text order. */
+struct scan_found {
+	size_t line;
+	char addr[ADDR_MAX]; /* normalised */
 };
 
 struct scan_ctx {
@@ -70,11 +77,20 @@ struct scan_ctx {
 	size_t nrcpts;
 	int fixed;  /* the recipient set is known: take no more from the text */
 	int *owner; /* per line: index into rcpts, or -1 */
+	/*
+	 * Every address of the lines from found_from on, when scan_collect()
+	 * walked them and there were at most SCAN_FOUND_MAX (found_all):
+	 * scan_owners() then reads them in found instead of finding them in
+	 * the lines again.
+	 */
+	size_t nfound, found_from;
+	int found_all;
 	struct dsn_report *out;
 	int oom;
 	/* Last, and not cleared by scan_setup(): only the first nexcl are set. */
 	int excl_weak[SCAN_EXCL_MAX]; /* from a header: a line naming the address alone wins */
 	char excl[SCAN_EXCL_MAX][ADDR_MAX];
+	struct scan_found found[SCAN_FOUND_MAX]; /* likewise: the first nfound */
 };
 
 /* --- small string helpers ------------------------------------------------ */
@@ -564,9 +580,22 @@ static int scan_line_addrs(struct scan_ctx *ctx, size_t li,
 	return 0;
 }
 
+/* Keep a of line li for scan_owners(); when there is no room, it finds them again. */
+static void scan_found_add(struct scan_ctx *ctx, size_t li, const char *a)
+{
+	if (!ctx->found_all)
+		return;
+	if (ctx->nfound == SCAN_FOUND_MAX) {
+		ctx->found_all = 0;
+		return;
+	}
+	ctx->found[ctx->nfound].line = li;
+	scan_addr_copy(ctx->found[ctx->nfound++].addr, a);
+}
+
 static int scan_collect_one(struct scan_ctx *ctx, const char *a, int flags, void *arg)
 {
-	(void)arg;
+	scan_found_add(ctx, *(const size_t *)arg, a);
 	if (flags & SCAN_SENDER)
 		scan_exclude(ctx, a, 0);
 	else if (!scan_excluded(ctx, a, flags & SCAN_ALONE))
@@ -612,8 +641,11 @@ static void scan_collect(struct scan_ctx *ctx)
 
 	if (li < ctx->nlines && ctx->first_line == 0)
 		ctx->first_line = li + 1;
+	ctx->nfound = 0;
+	ctx->found_from = ctx->first_line;
+	ctx->found_all = 1;
 	for (li = ctx->first_line; li < ctx->nlines; li++)
-		scan_line_addrs(ctx, li, scan_collect_one, NULL);
+		scan_line_addrs(ctx, li, scan_collect_one, &li);
 }
 
 /*
@@ -688,10 +720,16 @@ static int scan_owners(struct scan_ctx *ctx)
 
 	if ((ctx->owner = malloc((ctx->nlines + 1) * sizeof(int))) == NULL)
 		return -1;
-	for (size_t li = 0; li < ctx->nlines; li++) {
+	for (size_t li = 0, k = 0; li < ctx->nlines; li++) {
 		struct scan_mention mn = {cur, -1, 0};
 
-		scan_line_addrs(ctx, li, scan_mention_one, &mn);
+		if (!ctx->found_all || li < ctx->found_from) {
+			scan_line_addrs(ctx, li, scan_mention_one, &mn);
+		} else {
+			/* the addresses scan_collect() found in this line, in order */
+			for (; k < ctx->nfound && ctx->found[k].line == li; k++)
+				scan_mention_one(ctx, ctx->found[k].addr, 0, &mn);
+		}
 		if (mn.first >= 0 && !mn.keeps)
 			cur = mn.first;
 		ctx->owner[li] = cur;
