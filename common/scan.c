@@ -635,10 +635,17 @@ static size_t scan_first_line_with(const struct scan_ctx *ctx, const struct text
 	return li;
 }
 
+/*
+ * The recipients of the text, minus the senders. The exclusions are read
+ * here and nowhere else, so they are made here: a report a recogniser
+ * produced, or recipients an X-Failed-Recipients header fixed, never
+ * needs them.
+ */
 static void scan_collect(struct scan_ctx *ctx)
 {
 	size_t li = scan_first_line_with(ctx, &scan_list_start_set);
 
+	scan_senders(ctx);
 	if (li < ctx->nlines && ctx->first_line == 0)
 		ctx->first_line = li + 1;
 	ctx->nfound = 0;
@@ -1194,7 +1201,6 @@ static int scan_setup(struct scan_ctx *ctx, const struct mail *m, struct dsn_rep
 		return -1;
 	if (scan_text(ctx) < 0)
 		return -1;
-	scan_senders(ctx);
 	return 0;
 }
 
