@@ -45,7 +45,7 @@ report)
 	. bench/report.sh > "$tmp/RESULTS.md" && mv "$tmp/RESULTS.md" bench/RESULTS.md
 	exit $? ;;
 quick)
-	t_parse=2 t_perl=3 t_store=2 t_milt=3 pf_msgs=600 pf_rounds=3 sizes="1000000" ;;
+	t_parse=2 t_perl=3 t_store=2 t_milt=3 pf_msgs=1000 pf_rounds=3 sizes="1000000" ;;
 full)
 	t_parse=8 t_perl=10 t_store=8 t_milt=15 pf_msgs=2000 pf_rounds=5 sizes="1000000 10000000" ;;
 *)
