@@ -325,11 +325,11 @@ bouncetag's own work (normalising the address, the SQLite look-up, the log line 
 a refusal, recording the message at its end).
 
 With one connection the run is made three times and the target uses the median:
-on this virtual machine the tail of a one-connection run swings from one run to the
-next, for nullmilter as much as for bouncetag (p99 $(p99s f1 f1b f1c) us against
-$(p99s e1-1000000 e1b-1000000 e1c-1000000) us here). One client thread and one filter
-thread answer each other in turn, so the machine is mostly idle, and each wake-up
-of an idle virtual CPU costs what the hypervisor makes it cost.
+on a virtual machine the tail of a one-connection run swings from one run to the
+next (here p99 $(p99s e1-1000000 e1b-1000000 e1c-1000000) us for bouncetag and
+$(p99s f1 f1b f1c) us for nullmilter). One client thread and one filter thread answer
+each other in turn, the machine is mostly idle, and each wake-up of an idle
+virtual CPU costs what the hypervisor makes it cost.
 
 "Aborted after the RCPTs" sends MAIL and the RCPTs, then ABORT: the decisions alone,
 without the data phase and without the end-of-message work.
