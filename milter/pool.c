@@ -58,33 +58,31 @@ static struct pooled *pool_new(const char *database, char *err, size_t errlen)
 	return h;
 }
 
+/*
+ * An idle handle for database, or a new one. Whether the handle's file is
+ * still the database (a stat) is checked outside the lock: every RCPT
+ * passes here, and one thread's system call must not hold up the others.
+ */
 struct pooled *pool_acquire(const char *database, char *err, size_t errlen)
 {
-	struct pooled *h = NULL, *stale[POOL_MAX];
-	size_t nstale = 0;
+	struct pooled *h;
 
-	pthread_mutex_lock(&pool_lock);
 	for (;;) {
-		while (pool_nidle > 0 && h == NULL) {
-			struct pooled *e = pool_idle[--pool_nidle];
-
-			if (strcmp(e->database, database) == 0 && !store_moved(e->st))
-				h = e;
-			else
-				stale[nstale++] = e; /* another database, or its file was replaced */
-		}
-		if (h != NULL || pool_open - nstale < POOL_MAX)
+		pthread_mutex_lock(&pool_lock);
+		while (pool_nidle == 0 && pool_open >= POOL_MAX)
+			pthread_cond_wait(&pool_free, &pool_lock);
+		if (pool_nidle == 0) {
+			pool_open++; /* a place for the handle opened below */
+			pthread_mutex_unlock(&pool_lock);
 			break;
-		pthread_cond_wait(&pool_free, &pool_lock);
+		}
+		h = pool_idle[--pool_nidle];
+		pthread_mutex_unlock(&pool_lock);
+		if (strcmp(h->database, database) == 0 && !store_moved(h->st))
+			return h;
+		/* another database, or its file was replaced: close it, look again */
+		pool_release(h, 0);
 	}
-	if (h == NULL)
-		pool_open++; /* a place for the handle opened below */
-	pool_open -= nstale;
-	pthread_mutex_unlock(&pool_lock);
-	while (nstale > 0)
-		pool_close(stale[--nstale]);
-	if (h != NULL)
-		return h;
 	if ((h = pool_new(database, err, errlen)) == NULL) {
 		pthread_mutex_lock(&pool_lock);
 		pool_open--;
