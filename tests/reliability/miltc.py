@@ -235,7 +235,13 @@ def dsn_load(sock, seconds, threads, template, prefix, out, unlink_at, db, old_d
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
             os.link(db + suffix, os.path.join(old_dir, os.path.basename(db) + suffix))
-            os.unlink(db + suffix)
+            # Once the main file is gone the milter opens a new database at the
+            # path, and closing that handle may remove the -wal or -shm name
+            # before we do: it is kept (linked) above, and gone, as wanted.
+            try:
+                os.unlink(db + suffix)
+            except FileNotFoundError:
+                pass
     c.execute("COMMIT")
     for t in ts:
         t.join()
