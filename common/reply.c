@@ -39,18 +39,6 @@ static char *squeeze(const char *s)
 	return text_squeeze(s, strlen(s), 0);
 }
 
-/*
- * Is s as squeeze() would make it: no white space but single spaces
- * between words? Diagnostics from dsn.c and scan.c always are, and
- * reading one once is cheaper than copying it.
- */
-static int squeezed(const char *s)
-{
-	size_t n = strcspn(s, "\t\n\v\f\r"); /* the white space that is not ' ' */
-
-	return s[n] == 0 && s[0] != ' ' && (n == 0 || s[n - 1] != ' ') && strstr(s, "  ") == NULL;
-}
-
 /* Length of a leading "type;" (and the white space after it), or 0. */
 static size_t diag_type_len(const char *s)
 {
@@ -221,7 +209,8 @@ int reply_parse(const char *s, struct reply *out)
 	int hyphen;
 
 	memset(out, 0, sizeof(*out));
-	if (!squeezed(in)) {
+	/* diagnostics from dsn.c and scan.c are squeezed already: read them where they stand */
+	if (!text_squeezed(in, strlen(in))) {
 		if ((buf = squeeze(in)) == NULL)
 			return -1;
 		in = buf;

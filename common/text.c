@@ -57,6 +57,16 @@ static int text_is_space(unsigned char c)
  * something came before; at the cap, as much of it as fits (but never a
  * space with nothing after it).
  */
+int text_squeezed(const char *s, size_t n)
+{
+	if (n > 0 && (text_is_space((unsigned char)s[0]) || text_is_space((unsigned char)s[n - 1])))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (text_is_space((unsigned char)s[i]) && (s[i] != ' ' || text_is_space((unsigned char)s[i + 1])))
+			return 0;
+	return 1;
+}
+
 char *text_squeeze(const char *s, size_t n, size_t max)
 {
 	size_t cap = (max && max < n) ? max : n, j = 0, i = 0;

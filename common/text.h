@@ -34,6 +34,8 @@
 
 char *text_dup(const char *s, size_t n);
 char *text_squeeze(const char *s, size_t n, size_t max);
+/* 1 when text_squeeze(s, n, 0) would give s back unchanged (nothing to copy). */
+int text_squeezed(const char *s, size_t n);
 /* Case-blind (ASCII) search for needle in n bytes of s: offset, or -1. */
 long text_find_ci(const char *s, size_t n, const char *needle);
 

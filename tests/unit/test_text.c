@@ -87,6 +87,35 @@ static void test_squeeze_agrees_with_the_byte_by_byte_rule(void **state)
 	}
 }
 
+/* text_squeezed() says yes exactly when squeezing would give the same bytes back. */
+static void test_squeezed_says_when_squeeze_changes_nothing(void **state)
+{
+	static const char alpha[] = "ab \t\n\r\v\f\xa0-";
+	char text[16];
+	unsigned seed = 7;
+	int yes = 0, no = 0;
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		size_t n = (size_t)(round % 12);
+		char *sq;
+		int same;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			text[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+		}
+		text[n] = 0;
+		sq = text_squeeze(text, n, 0);
+		assert_non_null(sq);
+		same = strlen(sq) == n && memcmp(sq, text, n) == 0;
+		assert_int_equal(text_squeezed(text, n), same);
+		same ? yes++ : no++;
+		free(sq);
+	}
+	assert_true(yes > 100 && no > 100); /* both answers were exercised */
+}
+
 static void test_find_ci_is_case_blind_and_bounded(void **state)
 {
 	static const char hay[] = "xx Final-RECIPIENT: a\0final-recipient:";
@@ -259,6 +288,7 @@ int main(void)
 	    cmocka_unit_test(test_squeeze_makes_runs_one_space_and_trims),
 	    cmocka_unit_test(test_squeeze_never_writes_past_its_cap),
 	    cmocka_unit_test(test_squeeze_agrees_with_the_byte_by_byte_rule),
+	    cmocka_unit_test(test_squeezed_says_when_squeeze_changes_nothing),
 	    cmocka_unit_test(test_find_ci_is_case_blind_and_bounded),
 	    cmocka_unit_test(test_find_ci_anchors_on_a_rare_byte_of_either_case),
 	    cmocka_unit_test(test_set_finds_the_earliest_word_of_any_length),
