@@ -93,6 +93,13 @@ static sfsistat null_continue(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/* libmilter warns about private data still set when a connection ends */
+static sfsistat null_close(SMFICTX *ctx)
+{
+	smfi_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
 int main(int argc, char **argv)
 {
 	struct smfiDesc desc;
@@ -117,7 +124,7 @@ int main(int argc, char **argv)
 	desc.xxfi_body = null_body;
 	desc.xxfi_eom = null_continue;
 	desc.xxfi_abort = null_continue;
-	desc.xxfi_close = null_continue;
+	desc.xxfi_close = null_close;
 	if (smfi_setconn((char *)sock) == MI_FAILURE || smfi_register(desc) == MI_FAILURE) {
 		fprintf(stderr, "nullmilter: cannot set up %s\n", sock);
 		return 1;

@@ -459,11 +459,12 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	switch (c->path) {
 	case PATH_LOCAL:
 		rc = eom_local(ctx, c);
-		if (rc == SMFIS_CONTINUE) /* what is still addressed was sent */
+		/* what is still addressed was sent: */
+		__attribute__((fallthrough));
+	case PATH_SUBMISSION: /* (recorded at end of headers, unless the MTA sent none) */
+		if (rc == SMFIS_CONTINUE)
 			sent_record(c->snap->cf, m->message_id, m->sender, m->sent.items, m->sent.n,
 			            queue_id(ctx), path_names[c->path]);
-		break;
-	case PATH_SUBMISSION: /* accepted at end of headers; an MTA that goes on anyway */
 		break;
 	default:
 		rc = eom_learn(ctx, c);

@@ -23,10 +23,5 @@ lib.expect_cli("show blocked@submission.example", 0, "whitelisted us, ticket 42"
 -- A whole submitted message is recorded as sent and accepted at end of
 -- headers, so that the MTA sends neither its body nor its end of message
 -- (10-forged-bounce-defence shows the record is there).
-conn = lib.connect("submission")
-local r = lib.message(conn, "<sales@sender.example>", {"<fine@submission.example>"},
-	FIX .. "/milter/outbound-4Xq2H66ff6z9vK.eml", {SMFIR_CONTINUE})
-if r ~= SMFIR_ACCEPT then
-	lib.fail("submitted message answered " .. lib.reply_name(r) .. ", expected accept at end of headers")
-end
-mt.disconnect(conn)
+lib.message_answers("submission", "<sales@sender.example>", {"<fine@submission.example>"},
+	FIX .. "/milter/outbound-4Xq2H66ff6z9vK.eml", SMFIR_ACCEPT, "submitted message", {SMFIR_CONTINUE})

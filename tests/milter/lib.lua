@@ -118,6 +118,19 @@ function lib.message(conn, from, rcpts, file, rcpt_replies)
 	return mt.getreply(conn)
 end
 
+-- A connection as daemon_name with one message (see lib.message), whose
+-- final answer must be want: SMFIR_ACCEPT at end of headers, or another
+-- answer at end of message. what names the message in the failure.
+function lib.message_answers(daemon_name, from, rcpts, file, want, what, rcpt_replies)
+	local conn = lib.connect(daemon_name)
+	local r = lib.message(conn, from, rcpts, file, rcpt_replies)
+	if r ~= want then
+		local at = want == SMFIR_ACCEPT and "end of headers" or "end of message"
+		lib.fail(what .. " answered " .. lib.reply_name(r) .. ", expected " .. lib.reply_name(want) .. " at " .. at)
+	end
+	mt.disconnect(conn)
+end
+
 -- Run the bouncetag command; returns its output and exit code.
 function lib.cli(args)
 	local p = io.popen(CLI .. " " .. args .. " 2>&1; echo \"exit=$?\"")
