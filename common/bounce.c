@@ -193,7 +193,8 @@ int bounce_analyse(const char *data, size_t len, const struct rules *rs,
 	int n, scanned;
 
 	memset(out, 0, sizeof(*out));
-	if (mail_parse(data, len, lim, &m, err, errlen) < 0)
+	/* bodies are read through mail_part_body() only: decode just those */
+	if (mail_open(data, len, lim, &m, err, errlen) < 0)
 		return -1;
 	out->truncated = m->truncated;
 	out->limited = m->limited;

@@ -9,7 +9,7 @@
  *
  * Description:
  *	The one pipeline that the milter's learn path and "bouncetag classify"
- *	share: mail_parse(), then the RFC 3464 report (dsn.h), then for every
+ *	share: mail_open() (mail.h), then the RFC 3464 report (dsn.h), then for every
  *	recipient the reply parser (reply.h) on its Diagnostic-Code and the
  *	classifier (rules.h). A message that is not a bounce gives no results
  *	and is not an error.

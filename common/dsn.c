@@ -421,6 +421,8 @@ static int dsn_read_fields(const char *text, size_t len, const struct mail_part 
 int dsn_parse(const struct mail *m, struct dsn_report *out)
 {
 	const struct mail_part *report = NULL, *ret;
+	const char *body;
+	size_t len;
 
 	memset(out, 0, sizeof(out[0]));
 	if (m == NULL || m->root == NULL)
@@ -428,7 +430,8 @@ int dsn_parse(const struct mail *m, struct dsn_report *out)
 	ret = walk(m->root, &report);
 	if (report == NULL)
 		return 0;
-	return dsn_read_fields(report->body, report->body_len, ret, out);
+	body = mail_part_body(report, &len);
+	return dsn_read_fields(body, len, ret, out);
 }
 
 int dsn_parse_text(const char *text, size_t len, struct dsn_report *out)

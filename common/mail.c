@@ -7,7 +7,9 @@
  *	header section, then a body that is either split at its boundary
  *	delimiter lines (multipart), parsed as an enclosed message
  *	(message/rfc822, message/global), or kept as a leaf, decoded from
- *	base64 or quoted-printable when the part says so. Children are
+ *	base64 or quoted-printable when the part says so (for mail_open(),
+ *	when mail_part_body() first asks). Decoding is done where the
+ *	encoded bytes stand: the decoded text is never longer. Children are
  *	parsed from slices of their parent's (decoded) body, so every byte is
  *	looked at a bounded number of times: at most once per nesting level,
  *	and the nesting is bounded by max_depth.
@@ -43,8 +45,8 @@
  *
  * Memory: everything of one message comes from one arena (arena.h), sized
  *	from the input so that most messages need a single malloc(), and
- *	mail_free() frees it at once. It holds the line-end normalised copy,
- *	the decoded bodies, the parts and their header and child arrays
+ *	mail_free() frees it at once. It holds the line-end normalised copy
+ *	(and in it the decoded bodies), the parts and their header and child arrays
  *	(arrays grow by doubling, so at most half of one is slack). Container
  *	parts (multipart, message/rfc822, message/global) have an empty body,
  *	because their content lives in their children. Total memory is thus
@@ -80,6 +82,26 @@ struct mail_ctx {
 	struct mail *m;
 	struct arena *arena;
 	int oom;
+	int lazy; /* mail_open(): leave leaf bodies encoded until asked for */
+};
+
+/* A transfer encoding mail.c decodes. */
+enum mail_cte {
+	CTE_NONE,
+	CTE_BASE64,
+	CTE_QP,
+};
+
+/*
+ * A part as mail.c keeps it: what callers see, and for mail_open() a
+ * leaf body still in its transfer encoding, decoded where it stands by
+ * the first mail_part_body().
+ */
+struct part_store {
+	struct mail_part p; /* first: a struct mail_part * is a struct part_store * */
+	char *raw;          /* the encoded body, or NULL once decoded (or never encoded) */
+	size_t raw_len;
+	enum mail_cte cte;
 };
 
 enum part_kind {
@@ -606,12 +628,6 @@ static size_t b64_decode(const char *s, size_t n, char *out, int *damaged)
 	return j;
 }
 
-/* Room b64_decode() needs for n bytes of input, with the NUL. */
-static size_t b64_room(size_t n)
-{
-	return n / 4 * 3 + 4;
-}
-
 static int hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -648,9 +664,10 @@ static size_t qp_decode(const char *s, size_t n, char *out, int *damaged)
 		if (nl != NULL && (size_t)(nl - s) < k)
 			k = (size_t)(nl - s);
 		if (k > i) {
-			memcpy(out + j, s + i, k - i);
+			/* out may be s itself: look at the run before it moves */
 			for (t = k; t > i && is_wsp(s[t - 1]); t--)
 				;
+			memmove(out + j, s + i, k - i);
 			if (t > i)
 				keep = j + (t - i);
 			j += k - i;
@@ -692,11 +709,12 @@ static size_t qp_decode(const char *s, size_t n, char *out, int *damaged)
 
 static struct mail_part *part_new(struct mail_ctx *ctx)
 {
-	struct mail_part *p = ctx_calloc(ctx, 1, sizeof(*p));
+	struct part_store *ps = ctx_calloc(ctx, 1, sizeof(*ps));
 
-	if (p != NULL)
-		ctx->m->nparts++;
-	return p;
+	if (ps == NULL)
+		return NULL;
+	ctx->m->nparts++;
+	return &ps->p;
 }
 
 static int add_child(struct mail_ctx *ctx, struct mail_part *p, size_t *cap, struct mail_part *c)
@@ -862,32 +880,34 @@ static void content_headers(const struct mail_part *p, const char **ct, const ch
 	}
 }
 
-/*
- * Decode the body per Content-Transfer-Encoding: s itself when there is
- * nothing to decode, else a NUL-terminated decoded copy (*decoded set);
- * NULL when memory runs out.
- */
-static char *body_decode(struct mail_ctx *ctx, struct mail_part *p, const char *cte, char *s,
-                         size_t n, size_t *outlen, int *decoded)
+/* The transfer encoding a Content-Transfer-Encoding value (or NULL) names. */
+static enum mail_cte cte_of(const char *cte)
 {
-	char *d;
-
-	*decoded = 0;
-	*outlen = n;
 	if (cte == NULL)
-		return s;
+		return CTE_NONE;
 	cte = skip_cfws(cte);
-	if (strncasecmp(cte, "base64", 6) == 0) {
-		if ((d = ctx_alloc(ctx, b64_room(n))) != NULL)
-			*outlen = b64_decode(s, n, d, &p->damaged);
-	} else if (strncasecmp(cte, "quoted-printable", 16) == 0) {
-		if ((d = ctx_alloc(ctx, n + 1)) != NULL) /* n < the input's size */
-			*outlen = qp_decode(s, n, d, &p->damaged);
-	} else {
-		return s;
-	}
-	*decoded = d != NULL;
-	return d;
+	if (strncasecmp(cte, "base64", 6) == 0)
+		return CTE_BASE64;
+	if (strncasecmp(cte, "quoted-printable", 16) == 0)
+		return CTE_QP;
+	return CTE_NONE;
+}
+
+/*
+ * Decode the n encoded bytes at s where they stand: both decoders write
+ * no faster than they read, so the output never overtakes the input.
+ * The result is NUL-terminated at its length, at most s[n].
+ */
+static size_t body_decode(enum mail_cte cte, char *s, size_t n, int *damaged)
+{
+	return cte == CTE_BASE64 ? b64_decode(s, n, s, damaged) : qp_decode(s, n, s, damaged);
+}
+
+/* Types whose content is parsed into children, and so decoded at once. */
+static int is_container(const char *type)
+{
+	return strncmp(type, "multipart/", 10) == 0 || is_enclosed_message(type) ||
+	       is_headers_only(type);
 }
 
 /* Parse the content of a container part into children; 0 if it stays a leaf. */
@@ -938,9 +958,9 @@ static struct mail_part *part_parse(struct mail_ctx *ctx, char *s, size_t n, siz
 {
 	struct mail_part *p = part_new(ctx);
 	const char *ct, *cte;
+	enum mail_cte enc;
 	char *body;
 	size_t off, blen;
-	int decoded;
 
 	if (p == NULL)
 		return NULL;
@@ -955,8 +975,20 @@ static struct mail_part *part_parse(struct mail_ctx *ctx, char *s, size_t n, siz
 		return NULL;
 	if (kind == PART_HEADERS)
 		return (p->body = ctx_calloc(ctx, 1, 1)) != NULL ? p : NULL;
-	if ((body = body_decode(ctx, p, cte, s + off, n - off, &blen, &decoded)) == NULL)
-		return NULL;
+	body = s + off;
+	blen = n - off;
+	enc = cte_of(cte);
+	if (enc != CTE_NONE && ctx->lazy && !is_container(p->type)) {
+		struct part_store *ps = (struct part_store *)p;
+
+		/* "" until mail_part_body() decodes it */
+		ps->raw = body;
+		ps->raw_len = blen;
+		ps->cte = enc;
+		return (p->body = ctx_calloc(ctx, 1, 1)) != NULL ? p : NULL;
+	}
+	if (enc != CTE_NONE)
+		blen = body_decode(enc, body, blen, &p->damaged);
 	/*
 	 * A container's content is in its children. An empty body gets its
 	 * own "": s[n] may be the next delimiter's first '-'.
@@ -964,16 +996,16 @@ static struct mail_part *part_parse(struct mail_ctx *ctx, char *s, size_t n, siz
 	if (part_children(ctx, p, ct, body, blen, depth) || blen == 0) {
 		p->body = ctx_calloc(ctx, 1, 1);
 	} else {
-		if (!decoded)
-			body[blen] = 0; /* s[n]: see above */
+		body[blen] = 0; /* at most s[n]: see above */
 		p->body = body;
 		p->body_len = blen;
 	}
 	return p->body != NULL ? p : NULL;
 }
 
-int mail_parse(const char *data, size_t len, const struct mail_limits *lim, struct mail **out,
-               char *err, size_t errlen)
+/* mail_parse(), or mail_open() when lazy. */
+static int parse(const char *data, size_t len, const struct mail_limits *lim, int lazy,
+                 struct mail **out, char *err, size_t errlen)
 {
 	struct mail_ctx ctx;
 	struct mail_store *st = NULL;
@@ -1001,6 +1033,7 @@ int mail_parse(const char *data, size_t len, const struct mail_limits *lim, stru
 	ctx.m = &st->m;
 	ctx.arena = a;
 	ctx.oom = 0;
+	ctx.lazy = lazy;
 	st->m.root = part_parse(&ctx, text, n, 0, PART_MESSAGE, 0);
 	if (ctx.oom || st->m.root == NULL)
 		goto oom;
@@ -1012,6 +1045,18 @@ oom:
 	if (err != NULL && errlen > 0)
 		snprintf(err, errlen, "mail_parse: out of memory");
 	return -1;
+}
+
+int mail_parse(const char *data, size_t len, const struct mail_limits *lim, struct mail **out,
+               char *err, size_t errlen)
+{
+	return parse(data, len, lim, 0, out, err, errlen);
+}
+
+int mail_open(const char *data, size_t len, const struct mail_limits *lim, struct mail **out,
+              char *err, size_t errlen)
+{
+	return parse(data, len, lim, 1, out, err, errlen);
 }
 
 void mail_free(struct mail *m)
@@ -1044,10 +1089,25 @@ char *mail_part_param(const struct mail_part *p, const char *param)
 
 const char *mail_part_body(const struct mail_part *p, size_t *len)
 {
+	struct part_store *ps;
+
 	if (p == NULL) {
 		if (len)
 			*len = 0;
 		return NULL;
+	}
+	/*
+	 * A body mail_open() left encoded is decoded now. The part was made
+	 * writable by mail.c, const only to the caller: casting it back is
+	 * how the first reader fills it in. An empty one stays "".
+	 */
+	ps = (struct part_store *)(void *)p;
+	if (ps->raw != NULL) {
+		if (ps->raw_len > 0) {
+			ps->p.body_len = body_decode(ps->cte, ps->raw, ps->raw_len, &ps->p.damaged);
+			ps->p.body = ps->raw;
+		}
+		ps->raw = NULL;
 	}
 	if (len)
 		*len = p->body_len;

@@ -27,12 +27,20 @@
  *	interpreted as a charset: NUL bytes and invalid UTF-8 pass through as
  *	bytes (bodies carry a length; values are NUL-terminated at the first NUL).
  *
+ *	mail_open() is mail_parse() for a reader that takes bodies only from
+ *	mail_part_body(): a leaf body in base64 or quoted-printable is decoded
+ *	when mail_part_body() first asks for it, since most are never read
+ *	(attachments, the parts of a returned message). Until then that
+ *	part's body is "", its body_len 0 and its damaged flag unset; after
+ *	it, the fields hold what mail_parse() would have put there. Headers,
+ *	types and the tree are the same as mail_parse() gives.
+ *
  *	Limits: input beyond max_bytes is ignored (and m->truncated set); parts
  *	beyond max_parts or nesting beyond max_depth are kept as opaque leaves
  *	(m->limited set). NULL limits means mail_limits_default.
  *
  * Diagnostics:
- *	mail_parse() returns 0, or -1 with a message in err only when memory
+ *	mail_parse() and mail_open() return 0, or -1 with a message in err only when memory
  *	runs out: any byte sequence is some message.
  */
 #ifndef BT_MAIL_H
@@ -75,13 +83,19 @@ struct mail {
 
 int mail_parse(const char *data, size_t len, const struct mail_limits *lim, struct mail **out,
                char *err, size_t errlen);
+int mail_open(const char *data, size_t len, const struct mail_limits *lim, struct mail **out,
+              char *err, size_t errlen);
 void mail_free(struct mail *m);
 
 /* First header of that name (case-insensitive), or NULL. */
 const char *mail_part_header(const struct mail_part *p, const char *name);
 /* A Content-Type parameter (lowercased name; value unquoted), or NULL. Caller frees. */
 char *mail_part_param(const struct mail_part *p, const char *param);
-/* The decoded body of a part and its length. */
+/*
+ * The decoded body of a part and its length. For a mail_open() part the
+ * first call may decode it (where it stands: the mail is not const
+ * then, so one mail is read by one thread at a time).
+ */
 const char *mail_part_body(const struct mail_part *p, size_t *len);
 /* Depth-first, document order: the first part of that lowercased type, or NULL. */
 const struct mail_part *mail_find(const struct mail *m, const char *type);

@@ -209,19 +209,24 @@ static enum notice_kind notice_ses(const char *s, size_t n)
 static enum notice_kind notice_body(const struct mail_part *root)
 {
 	const struct mail_part *t = notice_text(root, 0);
+	const char *body;
 	size_t n;
 
 	if (t == NULL)
 		return NOTICE_OTHER;
-	n = t->body_len < NOTICE_BODY_MAX ? t->body_len : NOTICE_BODY_MAX;
-	if (text_set_find(&notice_bounce_phrase_set, t->body, n, NULL) >= 0)
+	body = mail_part_body(t, &n);
+	if (n > NOTICE_BODY_MAX)
+		n = NOTICE_BODY_MAX;
+	if (text_set_find(&notice_bounce_phrase_set, body, n, NULL) >= 0)
 		return NOTICE_BOUNCE;
-	return notice_ses(t->body, n);
+	return notice_ses(body, n);
 }
 
 enum notice_kind notice_kind(const struct mail *m)
 {
 	const struct mail_part *root, *t;
+	const char *body;
+	size_t n;
 	enum notice_kind k;
 
 	if (m == NULL || (root = m->root) == NULL)
@@ -229,11 +234,12 @@ enum notice_kind notice_kind(const struct mail *m)
 	pthread_once(&notice_sets_once, notice_sets_init);
 	if (notice_is_feedback(root, 0))
 		return NOTICE_FEEDBACK;
-	if ((t = notice_text(root, 0)) != NULL &&
-	    (k = notice_ses(t->body,
-	                    t->body_len < NOTICE_BODY_MAX ? t->body_len : NOTICE_BODY_MAX)) !=
-	        NOTICE_OTHER)
-		return k;
+	if ((t = notice_text(root, 0)) != NULL) {
+		body = mail_part_body(t, &n);
+		if ((k = notice_ses(body, n < NOTICE_BODY_MAX ? n : NOTICE_BODY_MAX)) !=
+		    NOTICE_OTHER)
+			return k;
+	}
 	if (mail_find(m, "message/delivery-status") ||
 	    mail_find(m, "message/global-delivery-status") ||
 	    notice_has(mail_part_header(root, "From"), &notice_daemon_set) ||

@@ -308,28 +308,33 @@ static int scan_lines(struct scan_ctx *ctx)
 static int scan_text(struct scan_ctx *ctx)
 {
 	const struct mail_part *p = scan_leaf(ctx->m->root, "text/plain", 0);
+	const char *body;
 	size_t n;
 
 	if (p == NULL && strcmp(ctx->m->root->type, "text/plain") == 0)
 		p = ctx->m->root;
 	if (p != NULL) {
-		n = p->body_len < SCAN_TEXT_MAX ? p->body_len : SCAN_TEXT_MAX;
+		body = mail_part_body(p, &n);
+		if (n > SCAN_TEXT_MAX)
+			n = SCAN_TEXT_MAX;
 		if ((ctx->text = malloc(n + 1)) == NULL)
 			return -1;
-		memcpy(ctx->text, p->body, n);
+		memcpy(ctx->text, body, n);
 		ctx->text[n] = 0;
 		ctx->len = n;
 	} else if ((p = scan_leaf(ctx->m->root, "text/html", 0)) != NULL) {
 		if ((ctx->text = malloc(SCAN_TEXT_MAX + 1)) == NULL)
 			return -1;
-		ctx->len = scan_unhtml(p->body, p->body_len, ctx->text, SCAN_TEXT_MAX + 1);
-	} else if (ctx->m->root->nchildren == 0 && ctx->m->root->body_len > 0) {
+		body = mail_part_body(p, &n);
+		ctx->len = scan_unhtml(body, n, ctx->text, SCAN_TEXT_MAX + 1);
+	} else if (ctx->m->root->nchildren == 0 &&
+	           (body = mail_part_body(ctx->m->root, &n)) != NULL && n > 0) {
 		/* a multipart whose boundary never appears: its body is the text */
-		p = ctx->m->root;
-		n = p->body_len < SCAN_TEXT_MAX ? p->body_len : SCAN_TEXT_MAX;
+		if (n > SCAN_TEXT_MAX)
+			n = SCAN_TEXT_MAX;
 		if ((ctx->text = malloc(n + 1)) == NULL)
 			return -1;
-		memcpy(ctx->text, p->body, n);
+		memcpy(ctx->text, body, n);
 		ctx->text[n] = 0;
 		ctx->len = n;
 	} else {

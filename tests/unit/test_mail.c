@@ -204,6 +204,53 @@ static void test_base64_and_quoted_printable_text_parts_are_decoded(void **state
 	mail_free(m);
 }
 
+static void test_mail_open_decodes_a_leaf_when_its_body_is_first_asked_for(void **state)
+{
+	(void)state;
+	size_t len, n;
+	char *buf = fixture_read("mail/encoded-parts.eml", &len);
+	struct mail *eager = parse(buf, len, NULL), *lazy = NULL;
+	char err[256];
+	const char *body;
+
+	assert_int_equal(mail_open(buf, len, NULL, &lazy, err, sizeof(err)), 0);
+	free(buf);
+	assert_int_equal(lazy->root->nchildren, 2);
+	for (size_t i = 0; i < 2; i++) {
+		const struct mail_part *e = eager->root->children[i], *l = lazy->root->children[i];
+
+		assert_string_equal(l->type, e->type);
+		assert_int_equal(l->body_len, 0); /* not decoded yet */
+		assert_string_equal(l->body, "");
+		body = mail_part_body(l, &n);
+		assert_int_equal(n, e->body_len);
+		assert_memory_equal(body, e->body, n);
+		assert_int_equal(body[n], 0);
+		assert_int_equal(l->damaged, e->damaged);
+		assert_ptr_equal(mail_part_body(l, &n), body); /* decoded once */
+	}
+	mail_free(eager);
+	mail_free(lazy);
+}
+
+static void test_multipart_in_base64_is_decoded_and_split_by_mail_open_too(void **state)
+{
+	(void)state;
+	/* a container is decoded at once: its children come from the decoded text */
+	static const char msg[] = "Content-Type: multipart/mixed; boundary=b\n"
+	                          "Content-Transfer-Encoding: base64\n\n"
+	                          "LS1iCkNvbnRlbnQtVHlwZTogdGV4dC9wbGFpbgoKaW5uZXIKLS1iLS0K\n";
+	struct mail *m = NULL;
+	char err[256];
+	size_t n;
+
+	assert_int_equal(mail_open(msg, sizeof(msg) - 1, NULL, &m, err, sizeof(err)), 0);
+	assert_int_equal(m->root->nchildren, 1);
+	assert_string_equal(mail_part_body(m->root->children[0], &n), "inner");
+	assert_int_equal(n, 5);
+	mail_free(m);
+}
+
 static void test_quoted_printable_in_nested_alternative_is_decoded(void **state)
 {
 	(void)state;
@@ -736,6 +783,8 @@ int main(void)
 	    cmocka_unit_test(test_nested_multipart_is_walked_to_any_depth),
 	    cmocka_unit_test(test_base64_parts_are_decoded_including_binary_bytes),
 	    cmocka_unit_test(test_base64_and_quoted_printable_text_parts_are_decoded),
+	    cmocka_unit_test(test_mail_open_decodes_a_leaf_when_its_body_is_first_asked_for),
+	    cmocka_unit_test(test_multipart_in_base64_is_decoded_and_split_by_mail_open_too),
 	    cmocka_unit_test(test_quoted_printable_in_nested_alternative_is_decoded),
 	    cmocka_unit_test(test_quoted_printable_edge_cases_decode_as_rfc_2045_says),
 	    cmocka_unit_test(test_base64_digits_split_by_white_space_or_padding_still_decode),
