@@ -699,7 +699,7 @@ static char *subject_build(const struct classify_input *in, char *room, size_t r
                            size_t *lenp)
 {
 	const char *text = in->text ? in->text : "";
-	size_t cap = strnlen(text, RULES_SUBJECT_MAX) + 32;
+	size_t textlen = strnlen(text, RULES_SUBJECT_MAX), cap = textlen + 32;
 	int code = in->reply_code;
 	char *buf = room;
 	size_t pos = 0;
@@ -722,7 +722,16 @@ static char *subject_build(const struct classify_input *in, char *room, size_t r
 		if (pos < cap && pos > 0 && buf[pos - 1] != ' ')
 			buf[pos++] = ' ';
 	}
-	pos = subject_add(buf, pos, cap, text, SIZE_MAX);
+	/*
+	 * A reply's text comes squeezed already (reply.h): nothing to fold,
+	 * and it fits, so it is copied whole; anything else goes byte by byte.
+	 */
+	if (textlen < RULES_SUBJECT_MAX && text_squeezed(text, textlen)) {
+		memcpy(buf + pos, text, textlen);
+		pos += textlen;
+	} else {
+		pos = subject_add(buf, pos, cap, text, SIZE_MAX);
+	}
 	while (pos > 0 && buf[pos - 1] == ' ')
 		pos--;
 	buf[pos] = 0;
