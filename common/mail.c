@@ -761,21 +761,77 @@ static int delimiter(const char *l, size_t len, const char *b, size_t bl)
 }
 
 /*
- * The first line at or after the line start pos that begins with "--"
- * and the boundary: its offset, or n. lfb is "\n--" and the boundary, of
- * lfbl bytes. Only such lines can be delimiters, and searching for them
- * skips the lines between at memmem()'s speed.
+ * The search for "\n--" and the boundary in one multipart body. It is
+ * Horspool's search on byte pairs (as glibc's memmem() does it), with
+ * its table made once per multipart instead of once per delimiter: a
+ * body is searched once per part it holds. The window's last two bytes
+ * say, through shift[], how far it may move without passing over a
+ * place where the needle could start (0: their pair ends the needle, so
+ * compare there, then move by miss). Shifts are capped at 255, which
+ * only ever moves less far than allowed.
  */
-static size_t candidate_line(const char *s, size_t n, size_t pos, const char *lfb, size_t lfbl)
+struct delim_search {
+	const char *needle; /* "\n--" and the boundary */
+	size_t len;         /* at least 4 */
+	size_t miss;        /* move after a comparison that failed */
+	unsigned char shift[256];
+};
+
+static unsigned pair_hash(const char *p)
+{
+	return ((unsigned)(unsigned char)p[0] << 3 ^ (unsigned char)p[1]) & 255u;
+}
+
+static void delim_search_init(struct delim_search *d, const char *needle, size_t len)
+{
+	size_t m1 = len - 1, last;
+
+	d->needle = needle;
+	d->len = len;
+	memset(d->shift, (int)(m1 < 255 ? m1 : 255), sizeof(d->shift));
+	/* the pair ending at offset k may move the window m1 - k */
+	for (size_t k = 1; k < m1; k++)
+		d->shift[pair_hash(needle + k - 1)] = (unsigned char)(m1 - k < 255 ? m1 - k : 255);
+	last = pair_hash(needle + m1 - 1);
+	d->miss = d->shift[last];
+	d->shift[last] = 0;
+}
+
+/* The first place at or after s where the needle stands whole, or NULL. */
+static const char *delim_search_find(const struct delim_search *d, const char *s, size_t n)
+{
+	size_t m1 = d->len - 1;
+
+	/* j: offset of the window's last byte */
+	for (size_t j = m1; j < n;) {
+		size_t sh = d->shift[pair_hash(s + j - 1)];
+
+		if (sh > 0) {
+			j += sh;
+			continue;
+		}
+		if (memcmp(s + j - m1, d->needle, d->len) == 0)
+			return s + j - m1;
+		j += d->miss;
+	}
+	return NULL;
+}
+
+/*
+ * The first line at or after the line start pos that begins with "--"
+ * and the boundary: its offset, or n. Only such lines can be delimiters,
+ * and searching for them skips the lines between.
+ */
+static size_t candidate_line(const char *s, size_t n, size_t pos, const struct delim_search *d)
 {
 	const char *hit;
 
-	if (pos == 0 && n >= lfbl - 1 && memcmp(s, lfb + 1, lfbl - 1) == 0)
+	if (pos == 0 && n >= d->len - 1 && memcmp(s, d->needle + 1, d->len - 1) == 0)
 		return 0;
 	if (pos == 0)
 		pos = 1;
 	/* the LF that ends the line before pos is s[pos - 1] */
-	hit = memmem(s + pos - 1, n - (pos - 1), lfb, lfbl);
+	hit = delim_search_find(d, s + pos - 1, n - (pos - 1));
 	return hit ? (size_t)(hit - s) + 1 : n;
 }
 
@@ -791,18 +847,20 @@ static size_t multipart_split(struct mail_ctx *ctx, struct mail_part *p, char *s
 	int in_digest = strcmp(p->type, "multipart/digest") == 0, closed = 0;
 	size_t bl = strlen(b);
 	char *lfb = ctx_alloc(ctx, bl + 4);
+	struct delim_search d;
 
 	if (lfb == NULL)
 		return 0;
 	lfb[0] = '\n';
 	lfb[1] = lfb[2] = '-';
 	memcpy(lfb + 3, b, bl + 1);
+	delim_search_init(&d, lfb, bl + 3);
 	while (pos < n && !ctx->oom) {
 		const char *nl;
 		size_t len, next;
 		int kind;
 
-		if ((pos = candidate_line(s, n, pos, lfb, bl + 3)) >= n)
+		if ((pos = candidate_line(s, n, pos, &d)) >= n)
 			break;
 		nl = memchr(s + pos, '\n', n - pos);
 		len = nl ? (size_t)(nl - (s + pos)) : n - pos;
