@@ -296,6 +296,53 @@ static void test_broken_base64_decodes_as_far_as_possible_and_sets_damaged(void 
 	mail_free(m);
 }
 
+/* A multipart of three parts whose boundary is n bytes of c. */
+static struct mail *parse_three_parts(char c, size_t n)
+{
+	char *b = malloc(n + 1), *msg;
+	struct mail *m;
+	int len;
+
+	assert_non_null(b);
+	memset(b, c, n);
+	b[n] = 0;
+	/* the bodies hold near misses: the boundary cut short, and not at a line start */
+	len = asprintf(&msg,
+	               "Content-Type: multipart/mixed; boundary=\"%s\"\n\n"
+	               "--%s\n\none\n--%.*s\n x--%s\n"
+	               "--%s\n\ntwo\n"
+	               "--%s\n\nthree\n--%s--\n",
+	               b, b, (int)(n - 1), b, b, b, b, b);
+	assert_true(len > 0);
+	m = parse(msg, (size_t)len, NULL);
+	free(msg);
+	free(b);
+	return m;
+}
+
+static void test_delimiters_are_found_for_short_and_very_long_boundaries(void **state)
+{
+	(void)state;
+	static const size_t lens[] = {1, 2, 7, 70, 254, 255, 256, 300, 1000};
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		struct mail *m = parse_three_parts(i % 2 ? 'z' : '=', lens[i]);
+		char want[1100];
+
+		assert_int_equal(m->root->nchildren, 3);
+		assert_int_equal(m->root->damaged, 0);
+		snprintf(want, sizeof(want), "one\n--%.*s", (int)(lens[i] - 1),
+		         i % 2
+		             ? "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+		             : "=================================================================");
+		if (lens[i] <= 66)
+			assert_memory_equal(m->root->children[0]->body, want, strlen(want));
+		assert_string_equal(m->root->children[1]->body, "two");
+		assert_string_equal(m->root->children[2]->body, "three");
+		mail_free(m);
+	}
+}
+
 static void test_boundary_quirks_are_tolerated(void **state)
 {
 	(void)state;
@@ -789,6 +836,7 @@ int main(void)
 	    cmocka_unit_test(test_quoted_printable_edge_cases_decode_as_rfc_2045_says),
 	    cmocka_unit_test(test_base64_digits_split_by_white_space_or_padding_still_decode),
 	    cmocka_unit_test(test_broken_base64_decodes_as_far_as_possible_and_sets_damaged),
+	    cmocka_unit_test(test_delimiters_are_found_for_short_and_very_long_boundaries),
 	    cmocka_unit_test(test_boundary_quirks_are_tolerated),
 	    cmocka_unit_test(test_missing_close_delimiter_keeps_the_last_part),
 	    cmocka_unit_test(test_multipart_without_any_delimiter_is_a_damaged_leaf),
