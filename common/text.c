@@ -19,6 +19,7 @@
  *	maps both cases of a letter to the same value, so a case-blind match
  *	always hashes alike.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,20 +54,64 @@ static int text_is_space(unsigned char c)
 }
 
 /*
- * Word by word: a word is copied whole, with one space before it when
- * something came before; at the cap, as much of it as fits (but never a
- * space with nothing after it).
+ * Eight bytes at a time, for squeezed text is mostly letters: a word of
+ * eight bytes is looked at byte by byte only when it holds a byte below
+ * 0x20 (the white space other than ' ', NUL, and other controls) or two
+ * spaces side by side. Words are taken seven bytes apart, so that every
+ * pair of neighbours stands in one word; byte order does not matter.
+ * The masks are exact per byte (no carry crosses a byte): bit 7 of a
+ * byte of text_below() is set when that byte of w is below 0x20, of
+ * text_spaces() when it is ' '.
  */
-int text_squeezed(const char *s, size_t n)
+#define TEXT_ONES 0x0101010101010101ULL
+#define TEXT_LOW7 (0x7f * TEXT_ONES)
+
+static uint64_t text_below(uint64_t w)
 {
-	if (n > 0 && (text_is_space((unsigned char)s[0]) || text_is_space((unsigned char)s[n - 1])))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (text_is_space((unsigned char)s[i]) && (s[i] != ' ' || text_is_space((unsigned char)s[i + 1])))
+	/* (b & 0x7f) + 0x60 reaches 0x80 unless b & 0x7f < 0x20; b itself must be < 0x80 */
+	return ~(((w & TEXT_LOW7) + 0x60 * TEXT_ONES) | w) & ~TEXT_LOW7;
+}
+
+static uint64_t text_spaces(uint64_t w)
+{
+	uint64_t x = w ^ (0x20 * TEXT_ONES); /* a space is a zero byte of x */
+
+	return ~(((x & TEXT_LOW7) + TEXT_LOW7) | x | TEXT_LOW7);
+}
+
+/* The bytes [i, end) of s as text_squeezed() judges them, i > 0 allowed. */
+static int text_squeezed_bytes(const char *s, size_t i, size_t end)
+{
+	for (; i < end; i++)
+		if (text_is_space((unsigned char)s[i]) &&
+		    (s[i] != ' ' || text_is_space((unsigned char)s[i + 1])))
 			return 0;
 	return 1;
 }
 
+int text_squeezed(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n > 0 && (text_is_space((unsigned char)s[0]) || text_is_space((unsigned char)s[n - 1])))
+		return 0;
+	/* s[n - 1] is no space: the byte after a space in [0, n - 1) is in s */
+	for (; i + 8 <= n; i += 7) {
+		uint64_t w, sp;
+
+		memcpy(&w, s + i, 8);
+		sp = text_spaces(w);
+		if ((text_below(w) | (sp & sp >> 8)) != 0 && !text_squeezed_bytes(s, i, i + 7))
+			return 0;
+	}
+	return text_squeezed_bytes(s, i, n);
+}
+
+/*
+ * Word by word: a word is copied whole, with one space before it when
+ * something came before; at the cap, as much of it as fits (but never a
+ * space with nothing after it).
+ */
 char *text_squeeze(const char *s, size_t n, size_t max)
 {
 	size_t cap = (max && max < n) ? max : n, j = 0, i = 0;

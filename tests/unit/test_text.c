@@ -116,6 +116,41 @@ static void test_squeezed_says_when_squeeze_changes_nothing(void **state)
 	assert_true(yes > 100 && no > 100); /* both answers were exercised */
 }
 
+/* The same on texts long enough for text_squeezed()'s eight-byte steps, rarely unsqueezed. */
+static void test_squeezed_agrees_on_long_mostly_squeezed_texts(void **state)
+{
+	static const char common[] = "abcdefghijklmnopqrstuvwxyz0123456789.-@\xa0\xe9  ";
+	static const char rare[] = "\t\n\r\v\f\x01\x1f !~\x7f";
+	char text[72];
+	unsigned seed = 11;
+	int yes = 0, no = 0;
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		size_t n = (size_t)(round % 70);
+		char *sq;
+		int same;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 40 == 0)
+				text[i] = rare[(seed >> 8) % (sizeof(rare) - 1)];
+			else if ((seed >> 16) % 97 == 1)
+				text[i] = 0; /* a NUL is white space to both */
+			else
+				text[i] = common[(seed >> 20) % (sizeof(common) - 1)];
+		}
+		text[n] = 0;
+		sq = text_squeeze(text, n, 0);
+		assert_non_null(sq);
+		same = strlen(sq) == n && memcmp(sq, text, n) == 0;
+		assert_int_equal(text_squeezed(text, n), same);
+		same ? yes++ : no++;
+		free(sq);
+	}
+	assert_true(yes > 1000 && no > 1000);
+}
+
 static void test_find_ci_is_case_blind_and_bounded(void **state)
 {
 	static const char hay[] = "xx Final-RECIPIENT: a\0final-recipient:";
@@ -289,6 +324,7 @@ int main(void)
 	    cmocka_unit_test(test_squeeze_never_writes_past_its_cap),
 	    cmocka_unit_test(test_squeeze_agrees_with_the_byte_by_byte_rule),
 	    cmocka_unit_test(test_squeezed_says_when_squeeze_changes_nothing),
+	    cmocka_unit_test(test_squeezed_agrees_on_long_mostly_squeezed_texts),
 	    cmocka_unit_test(test_find_ci_is_case_blind_and_bounded),
 	    cmocka_unit_test(test_find_ci_anchors_on_a_rare_byte_of_either_case),
 	    cmocka_unit_test(test_set_finds_the_earliest_word_of_any_length),
