@@ -172,13 +172,31 @@ static size_t continuation_len(const char *w, const struct reply *r, int *hyphen
 	return 0;
 }
 
-/* Copy the text after the lead, dropping continuation prefixes. */
+/*
+ * Copy the text after the lead, dropping continuation prefixes. s is
+ * squeezed (but for one space where a '#' was skipped before it).
+ */
 static char *text_build(const char *s, const struct reply *r, int hyphen)
 {
-	size_t n = strlen(s), j = 0, i = 0;
-	char *out = malloc(n + 1);
+	size_t n, j = 0, i = 0;
+	char code[4], *out;
 
-	if (out == NULL)
+	/*
+	 * Every prefix starts with the reply code: most replies never repeat
+	 * it, and then the text is s as it stands, words and spaces alike.
+	 */
+	while (*s == ' ')
+		s++;
+	n = strlen(s);
+	if (r->code == 0)
+		return text_dup(s, n);
+	code[0] = (char)('0' + r->code / 100); /* code_at() gave 200 to 599 */
+	code[1] = (char)('0' + r->code / 10 % 10);
+	code[2] = (char)('0' + r->code % 10);
+	code[3] = 0;
+	if (strstr(s, code) == NULL)
+		return text_dup(s, n);
+	if ((out = malloc(n + 1)) == NULL)
 		return NULL;
 	/* word by word: a separator only between two words that are kept */
 	while (i < n) {

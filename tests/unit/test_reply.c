@@ -148,6 +148,10 @@ static const struct reply_case cases[] = {
     {"550 #5.1.0 Address rejected.", 550, "5.1.0", "Address rejected."},
     {"550 #5.7.1 Your access to submit messages to this e-mail system has been rejected.", 550,
      "5.7.1", "Your access to submit messages to this e-mail system has been rejected."},
+    /* a '#' with no status after it goes, and so does the space it leaves */
+    {"550 # Blocked by policy", 550, "", "Blocked by policy"},
+    {"550 # Blocked by policy 550", 550, "", "Blocked by policy 550"},
+    {"550 # 550-Blocked", 550, "", "Blocked"},
     /* Others and edge cases */
     {"550 sorry, no mailbox here", 550, "", "sorry, no mailbox here"},
     {"550 5.7.1 Daily limit of 550 messages exceeded", 550, "5.7.1",
