@@ -425,19 +425,29 @@ static const char *skip_cfws(const char *s)
 	}
 }
 
-static int is_tspecial(int c)
-{
-	static const unsigned char tspecial[128] = {
-	    ['('] = 1,  [')'] = 1, ['<'] = 1, ['>'] = 1, ['@'] = 1, [','] = 1, [';'] = 1, [':'] = 1,
-	    ['\\'] = 1, ['"'] = 1, ['/'] = 1, ['['] = 1, [']'] = 1, ['?'] = 1, ['='] = 1,
-	};
-
-	return c > 0 && c < 128 && tspecial[c];
-}
+/* RFC 2045 token bytes: printable ASCII but space and the tspecials ()<>@,;:\"/[]?= */
+/* clang-format off */
+static const unsigned char token_char[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+};
+/* clang-format on */
 
 static int is_token_char(int c)
 {
-	return c > ' ' && c < 127 && !is_tspecial(c);
+	return token_char[(unsigned char)c];
+}
+
+/* ASCII lowercase, as tolower() in the C locale, without the call. */
+static int mail_lower(unsigned char c)
+{
+	return (unsigned)(c - 'A') < 26u ? c | 0x20 : c;
 }
 
 /* "Type/Subtype; params" -> lowercased "type/subtype", or NULL when malformed. */
@@ -462,20 +472,26 @@ static char *ct_type(struct mail_ctx *ctx, const char *v)
 	if ((out = ctx_alloc(ctx, tl + sl + 2)) == NULL)
 		return NULL;
 	for (size_t i = 0; i < tl; i++)
-		out[i] = (char)tolower((unsigned char)t[i]);
+		out[i] = (char)mail_lower((unsigned char)t[i]);
 	out[tl] = '/';
 	for (size_t i = 0; i < sl; i++)
-		out[tl + 1 + i] = (char)tolower((unsigned char)sub[i]);
+		out[tl + 1 + i] = (char)mail_lower((unsigned char)sub[i]);
 	out[tl + 1 + sl] = 0;
 	return out;
 }
 
-/* Skip a quoted string starting at the opening quote; return the end. */
+/*
+ * Skip a quoted string starting at the opening quote; return the end.
+ * The runs between quotes and backslashes are skipped by strcspn().
+ */
 static const char *skip_quoted(const char *s)
 {
-	for (s++; *s && *s != '"'; s++)
-		if (*s == '\\' && s[1])
-			s++;
+	for (s++;;) {
+		s += strcspn(s, "\"\\");
+		if (*s != '\\')
+			break;
+		s += s[1] ? 2 : 1; /* an escaped byte, or a backslash at the end */
+	}
 	return *s ? s + 1 : s;
 }
 
@@ -490,10 +506,18 @@ static char *param_value(const char *s)
 
 		if ((out = malloc((size_t)(end - s) + 1)) == NULL)
 			return NULL;
-		for (s++; s < end && *s != '"'; s++) {
-			if (*s == '\\' && s + 1 < end)
-				s++;
-			out[n++] = *s;
+		/* runs without quote or backslash end at the closing quote or end at the latest */
+		for (s++; s < end && *s != '"';) {
+			size_t run = strcspn(s, "\"\\");
+
+			memcpy(out + n, s, run);
+			n += run;
+			s += run;
+			if (*s == '\\') {
+				if (s + 1 < end)
+					s++;
+				out[n++] = *s++;
+			}
 		}
 		out[n] = 0;
 		return out;
@@ -516,13 +540,14 @@ static char *ct_param(const char *v, const char *name)
 
 	for (;;) {
 		/* to the next ';' outside quoted strings and comments */
-		while (*s && *s != ';') {
+		for (;;) {
+			s += strcspn(s, ";\"(");
 			if (*s == '"')
 				s = skip_quoted(s);
 			else if (*s == '(')
 				s = skip_comment(s);
 			else
-				s++;
+				break;
 		}
 		if (*s == 0)
 			return NULL;
@@ -910,12 +935,6 @@ static int is_headers_only(const char *type)
 {
 	return strcmp(type, "text/rfc822-headers") == 0 ||
 	       strcmp(type, "message/global-headers") == 0;
-}
-
-/* ASCII lowercase, as tolower() in the C locale, without the call. */
-static int mail_lower(unsigned char c)
-{
-	return (unsigned)(c - 'A') < 26u ? c | 0x20 : c;
 }
 
 /*

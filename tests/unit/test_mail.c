@@ -143,6 +143,24 @@ static void test_content_type_params_accept_tokens_quoted_strings_and_comments(v
 	mail_free(m);
 }
 
+static void test_content_type_params_unescape_and_survive_a_quote_left_open(void **state)
+{
+	(void)state;
+	/* an escaped backslash, a quoted ';' skipped on the way, and a value cut by the end */
+	struct mail *m =
+	    parse_str("Content-Type: text/plain; a=\"x\\\\\"; c=\"(;)\"; b=\"y\\\n\nx\n");
+	char *v;
+
+	v = mail_part_param(m->root, "a");
+	assert_string_equal(v, "x\\");
+	free(v);
+	v = mail_part_param(m->root, "b");
+	assert_string_equal(v, "y\\");
+	free(v);
+	assert_null(mail_part_param(m->root, "d"));
+	mail_free(m);
+}
+
 static void test_nested_multipart_is_walked_to_any_depth(void **state)
 {
 	(void)state;
@@ -827,6 +845,7 @@ int main(void)
 	    cmocka_unit_test(test_message_without_content_type_is_text_plain),
 	    cmocka_unit_test(test_malformed_content_type_is_text_plain),
 	    cmocka_unit_test(test_content_type_params_accept_tokens_quoted_strings_and_comments),
+	    cmocka_unit_test(test_content_type_params_unescape_and_survive_a_quote_left_open),
 	    cmocka_unit_test(test_nested_multipart_is_walked_to_any_depth),
 	    cmocka_unit_test(test_base64_parts_are_decoded_including_binary_bytes),
 	    cmocka_unit_test(test_base64_and_quoted_printable_text_parts_are_decoded),
