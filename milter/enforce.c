@@ -70,7 +70,7 @@ enum enforce_verdict enforce_check(const struct config *cf, const char *rcpt, ch
 
 	if (addr_normalise(rcpt, addr, addrlen) < 0)
 		return ENFORCE_PASS; /* not an address we could ever have suppressed */
-	if ((h = pool_acquire(cf->database, err, sizeof(err))) == NULL) {
+	if ((h = pool_acquire(cf->database, POOL_READ, err, sizeof(err))) == NULL) {
 		msg_error("cannot open the store to check %s: %s", addr, err);
 		return ENFORCE_STORE_FAILED;
 	}
@@ -120,7 +120,7 @@ void enforce_record_withheld(const struct config *cf, char **addrs, size_t n, co
 	char err[512];
 	time_t now = time(NULL);
 
-	if ((h = pool_acquire(cf->database, err, sizeof(err))) == NULL) {
+	if ((h = pool_acquire(cf->database, POOL_WRITE, err, sizeof(err))) == NULL) {
 		msg_error("%s: withheld %zu recipient(s) but cannot record it: %s",
 		          queue_id ? queue_id : "-", n, err);
 		return;

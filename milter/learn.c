@@ -129,7 +129,7 @@ static enum learn_outcome learn_store(const struct snapshot *snap, struct store_
 	for (int attempt = 0;; attempt++) {
 		int moved;
 
-		if ((h = pool_acquire(snap->cf->database, err, sizeof(err))) == NULL) {
+		if ((h = pool_acquire(snap->cf->database, POOL_WRITE, err, sizeof(err))) == NULL) {
 			msg_error("%s: cannot open the store: %s", queue_id, err);
 			free(oc);
 			return LEARN_STORE_FAILED;

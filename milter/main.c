@@ -237,7 +237,7 @@ static void write_pid_file(const char *path)
 static void check_store(const struct config *cf)
 {
 	char err[512];
-	struct pooled *h = pool_acquire(cf->database, err, sizeof(err));
+	struct pooled *h = pool_acquire(cf->database, POOL_READ, err, sizeof(err));
 
 	if (h == NULL) {
 		msg_error("cannot open the store %s: %s (learning will tempfail, enforcement "

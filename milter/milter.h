@@ -44,9 +44,13 @@ void sighup_reloads(const char *config_path);
 struct pooled {
 	struct store *st;
 	char *database; /* the spec it was opened with */
+	time_t checked; /* when store_moved() last said the file is still the database */
 };
 
-struct pooled *pool_acquire(const char *database, char *err, size_t errlen);
+/* What the caller will do with the handle: a writer's file is always checked. */
+enum pool_use { POOL_READ, POOL_WRITE };
+
+struct pooled *pool_acquire(const char *database, enum pool_use use, char *err, size_t errlen);
 /* ok = 0 after a store error: the handle is closed, not reused. */
 void pool_release(struct pooled *h, int ok);
 /* Around every write transaction: one writer at a time in this process. */

@@ -64,6 +64,21 @@ reload_pid=${pids##* }
 priv=no
 passed=0
 failed=0
+
+# The sent-mail writer runs 10 nice steps below the threads that answer the
+# MTA (milter/sent.c), so that its flushes do not add to RCPT latency.
+main_pid=$(echo $pids | cut -d' ' -f1)
+base_nice=$(sed 's/.*) //' "/proc/$main_pid/stat" | cut -d' ' -f17)
+nices=$(for f in /proc/"$main_pid"/task/*/stat; do sed 's/.*) //' "$f" | cut -d' ' -f17; done |
+	sort -n | tr '\n' ' ')
+case " $nices" in
+*" $((base_nice + 10)) "*)
+	echo "PASS sent-writer-niced (thread nice values: $nices)"
+	passed=$((passed + 1)) ;;
+*)
+	echo "FAIL sent-writer-niced: no thread at nice $((base_nice + 10)) (thread nice values: $nices)"
+	failed=$((failed + 1)) ;;
+esac
 if [ "$(id -u)" = 0 ] && getent passwd nobody > /dev/null && getent group nogroup > /dev/null; then
 	priv=yes
 	chmod 0711 "$tmp"
