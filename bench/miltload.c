@@ -100,6 +100,7 @@ struct options {
 	unsigned w_enforce, w_learn;
 	unsigned long suppressed;
 	int pct_suppressed, pct_learned;
+	int run_id; /* this process's id: part of every Message-ID sent */
 	const char *dsn_file, *prefix, *out_file;
 	char prefix_buf[64];
 	const char *dn_submission, *dn_dsn;
@@ -679,16 +680,22 @@ static int enforce_rcpt(struct worker *w, struct conn *c)
 	return 0;
 }
 
-static const char enforce_msg[] = "From: sender@bench.example\n"
-                                  "To: undisclosed-recipients:;\n"
-                                  "Subject: miltload\n"
-                                  "Message-ID: <miltload@bench.example>\n"
-                                  "\n"
-                                  "A short message body.\n";
+/*
+ * Each message has its own Message-ID, as real mail does: the milter records
+ * (Message-ID, recipient) for every accepted recipient, and the database
+ * index on those rows behaves differently when every row shares one ID.
+ */
+static const char enforce_msg_fmt[] = "From: sender@bench.example\n"
+                                      "To: undisclosed-recipients:;\n"
+                                      "Subject: miltload\n"
+                                      "Message-ID: <%d.%d.%lu.miltload@bench.example>\n"
+                                      "\n"
+                                      "A short message body.\n";
 
 static int enforce_message(struct worker *w, struct conn *c, unsigned long qid)
 {
-	int rc;
+	char msg[sizeof(enforce_msg_fmt) + 64];
+	int rc, len;
 
 	if (mt_mail(w, c, "sender@bench.example", qid) < 0)
 		return -1;
@@ -697,7 +704,8 @@ static int enforce_message(struct worker *w, struct conn *c, unsigned long qid)
 			return -1;
 	if (w->o->abort_msgs)
 		return mt_send(c, SMFIC_ABORT, NULL, 0);
-	rc = mt_content(c, enforce_msg, sizeof(enforce_msg) - 1);
+	len = snprintf(msg, sizeof(msg), enforce_msg_fmt, w->o->run_id, w->id, qid);
+	rc = mt_content(c, msg, (size_t)len);
 	if (rc != SMFIR_CONTINUE && rc != SMFIR_ACCEPT) {
 		w->st.proto_errors++;
 		worker_error(w, "submission message ended with %s", answer_name(rc));
@@ -1072,6 +1080,7 @@ int main(int argc, char **argv)
 	uint64_t errors;
 
 	parse_options(argc, argv, &o);
+	o.run_id = (int)getpid();
 	if (o.dsn_file && template_load(o.dsn_file, &tpl) < 0) {
 		fprintf(stderr, "miltload: %s: cannot read a Final-Recipient from it\n",
 		        o.dsn_file);
