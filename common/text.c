@@ -79,38 +79,54 @@ static uint64_t text_spaces(uint64_t w)
 	return ~(((x & TEXT_LOW7) + TEXT_LOW7) | x | TEXT_LOW7);
 }
 
-/* The bytes [i, end) of s as text_squeezed() judges them, i > 0 allowed. */
-static int text_squeezed_bytes(const char *s, size_t i, size_t end)
+/*
+ * Does a squeezed text end a run at s[i]? It does at white space other
+ * than a lone ' ' with a byte that is no white space after it in s.
+ */
+static int text_breaks(const char *s, size_t i, size_t n)
 {
-	for (; i < end; i++)
-		if (text_is_space((unsigned char)s[i]) &&
-		    (s[i] != ' ' || text_is_space((unsigned char)s[i + 1])))
-			return 0;
-	return 1;
+	return text_is_space((unsigned char)s[i]) &&
+	       (s[i] != ' ' || i + 1 == n || text_is_space((unsigned char)s[i + 1]));
 }
 
-int text_squeezed(const char *s, size_t n)
+/*
+ * Where the run that starts at s[i] ends: the first break at or after i,
+ * or n. A run is squeezed text as it stands (single spaces between
+ * words), so both text_squeezed() and text_squeeze() take it whole.
+ */
+static size_t text_run_end(const char *s, size_t i, size_t n)
 {
-	size_t i = 0;
-
-	if (n > 0 && (text_is_space((unsigned char)s[0]) || text_is_space((unsigned char)s[n - 1])))
-		return 0;
-	/* s[n - 1] is no space: the byte after a space in [0, n - 1) is in s */
-	for (; i + 8 <= n; i += 7) {
+	/* a word with no mark holds no break at its first seven bytes (see above) */
+	while (i + 8 <= n) {
 		uint64_t w, sp;
 
 		memcpy(&w, s + i, 8);
 		sp = text_spaces(w);
-		if ((text_below(w) | (sp & sp >> 8)) != 0 && !text_squeezed_bytes(s, i, i + 7))
-			return 0;
+		if ((text_below(w) | (sp & sp >> 8)) == 0) {
+			i += 7;
+			continue;
+		}
+		for (size_t end = i + 7; i < end; i++)
+			if (text_breaks(s, i, n))
+				return i;
 	}
-	return text_squeezed_bytes(s, i, n);
+	for (; i < n; i++)
+		if (text_breaks(s, i, n))
+			return i;
+	return n;
+}
+
+int text_squeezed(const char *s, size_t n)
+{
+	/* the ends first: a text squeezed by another hand is seldom off elsewhere */
+	return n == 0 || (!text_is_space((unsigned char)s[0]) &&
+	                  !text_is_space((unsigned char)s[n - 1]) && text_run_end(s, 0, n) == n);
 }
 
 /*
- * Word by word: a word is copied whole, with one space before it when
- * something came before; at the cap, as much of it as fits (but never a
- * space with nothing after it).
+ * Run by run: a run is copied whole, with one space before it when
+ * something came before; at the cap, as much of it as fits, but never a
+ * space with nothing after it.
  */
 char *text_squeeze(const char *s, size_t n, size_t max)
 {
@@ -119,26 +135,29 @@ char *text_squeeze(const char *s, size_t n, size_t max)
 
 	if (out == NULL)
 		return NULL;
-	for (;;) {
-		size_t w, len, sep;
+	while (i < n && text_is_space((unsigned char)s[i]))
+		i++;
+	while (i < n && j < cap) {
+		size_t end = text_run_end(s, i, n), len = end - i;
 
-		while (i < n && text_is_space((unsigned char)s[i]))
-			i++;
-		if (i >= n)
-			break;
-		for (w = i; w < n && !text_is_space((unsigned char)s[w]); w++)
-			;
-		len = w - i;
-		sep = j > 0;
-		if (j + sep + 1 > cap)
-			break;
-		if (sep)
-			out[j++] = ' ';
-		if (len > cap - j)
+		if (len >= cap - j) {
 			len = cap - j;
+			memcpy(out + j, s + i, len);
+			j += len;
+			if (out[j - 1] == ' ') /* a run's spaces are single, each before a word */
+				j--;
+			break;
+		}
 		memcpy(out + j, s + i, len);
 		j += len;
-		i = w;
+		for (i = end; i < n && text_is_space((unsigned char)s[i]); i++)
+			;
+		/* the space before the next run, when there is room for a byte of it too */
+		if (i < n) {
+			if (j + 2 > cap)
+				break;
+			out[j++] = ' ';
+		}
 	}
 	out[j] = 0;
 	return out;

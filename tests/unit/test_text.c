@@ -87,6 +87,36 @@ static void test_squeeze_agrees_with_the_byte_by_byte_rule(void **state)
 	}
 }
 
+/* Long runs between the breaks, cut anywhere: the squeeze still agrees, cap and all. */
+static void test_squeeze_agrees_on_long_runs_and_any_cap(void **state)
+{
+	static const char common[] = "abcdefghijklmnopqrstuvwxyz0123456789.-@\xa0\xe9 ";
+	static const char rare[] = "\t\n\r\v\f\x01\x1f  \x7f";
+	char text[200], want[208];
+	unsigned seed = 5;
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		size_t n = (size_t)(round % 190), max = (size_t)(round / 190 % 70);
+		char *got;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 30 == 0)
+				text[i] = rare[(seed >> 8) % (sizeof(rare) - 1)];
+			else if ((seed >> 16) % 97 == 1)
+				text[i] = 0;
+			else
+				text[i] = common[(seed >> 20) % (sizeof(common) - 1)];
+		}
+		naive_squeeze(text, n, max, want);
+		got = text_squeeze(text, n, max);
+		assert_non_null(got);
+		assert_string_equal(got, want);
+		free(got);
+	}
+}
+
 /* text_squeezed() says yes exactly when squeezing would give the same bytes back. */
 static void test_squeezed_says_when_squeeze_changes_nothing(void **state)
 {
@@ -323,6 +353,7 @@ int main(void)
 	    cmocka_unit_test(test_squeeze_makes_runs_one_space_and_trims),
 	    cmocka_unit_test(test_squeeze_never_writes_past_its_cap),
 	    cmocka_unit_test(test_squeeze_agrees_with_the_byte_by_byte_rule),
+	    cmocka_unit_test(test_squeeze_agrees_on_long_runs_and_any_cap),
 	    cmocka_unit_test(test_squeezed_says_when_squeeze_changes_nothing),
 	    cmocka_unit_test(test_squeezed_agrees_on_long_mostly_squeezed_texts),
 	    cmocka_unit_test(test_find_ci_is_case_blind_and_bounded),
