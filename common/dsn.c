@@ -162,10 +162,8 @@ static char *value_lower(struct dsn_ctx *ctx, const char *v)
 /* Diagnostic-Code: split off the type, squeeze white space runs. */
 static void diagnostic_set(struct dsn_ctx *ctx, struct dsn_rcpt *r, const char *v)
 {
-	size_t tl = type_len(skip_space(v)), j = 0;
+	size_t tl = type_len(skip_space(v));
 	const char *s = skip_space(v);
-	char *out;
-	int space = 0;
 
 	if (tl > 0) {
 		r->diagnostic_type = dup_range(ctx, s, tl - 1);
@@ -173,20 +171,8 @@ static void diagnostic_set(struct dsn_ctx *ctx, struct dsn_rcpt *r, const char *
 			*p = (char)tolower((unsigned char)*p);
 		s = skip_space(s + tl);
 	}
-	if ((out = dup_range(ctx, s, strlen(s))) == NULL)
-		return;
-	for (size_t i = 0; out[i]; i++) {
-		if (isspace((unsigned char)out[i])) {
-			space = 1;
-			continue;
-		}
-		if (space && j > 0)
-			out[j++] = ' ';
-		space = 0;
-		out[j++] = out[i];
-	}
-	out[j] = 0;
-	r->diagnostic = out;
+	if ((r->diagnostic = text_squeeze(s, strlen(s), 0)) == NULL)
+		ctx->oom = 1;
 }
 
 void dsn_rcpt_free(struct dsn_rcpt *r)
