@@ -30,6 +30,7 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,25 +225,44 @@ static const char *const scan_cut_headers[] = {
     "Received: ", "Return-Path: ", "DKIM-Signature: ", "X-Received: ", "ARC-Seal: ", NULL,
 };
 
-/* First bytes (lowercase) of the words above: most lines start with none. */
-static unsigned char scan_cut_first[256];
+/*
+ * Per first byte (either case), which of the words above start with it:
+ * bit k for scan_cut_lines[k], bit SCAN_CUT_HDR + k for
+ * scan_cut_headers[k]. Most lines start with none, and the others are
+ * compared with the few that do.
+ */
+#define SCAN_CUT_HDR 16
+static uint32_t scan_cut_first[256];
+_Static_assert(sizeof(scan_cut_lines) / sizeof(scan_cut_lines[0]) - 1 <= SCAN_CUT_HDR &&
+                   sizeof(scan_cut_headers) / sizeof(scan_cut_headers[0]) - 1 <= 32 - SCAN_CUT_HDR,
+               "a bit for each word of scan_cut_lines and scan_cut_headers");
+
+/* Does s start with one of the words (a NULL-ended list) that mask names? */
+static int scan_starts_any(const char *s, size_t n, const char *const *words, uint32_t mask)
+{
+	for (size_t k = 0; mask != 0; k++, mask >>= 1)
+		if ((mask & 1) && scan_starts(s, n, words[k]))
+			return 1;
+	return 0;
+}
 
 static int scan_is_cut(const char *s, size_t n)
 {
 	size_t i = 0;
+	uint32_t m;
 
-	if (n > 0 && scan_cut_first[scan_lower((unsigned char)s[0])])
-		for (size_t k = 0; scan_cut_headers[k]; k++)
-			if (scan_starts(s, n, scan_cut_headers[k]))
-				return 1;
+	if (n > 0 && scan_starts_any(s, n, scan_cut_headers,
+	                             scan_cut_first[(unsigned char)s[0]] >> SCAN_CUT_HDR))
+		return 1;
 	while (i < n && (s[i] == '-' || s[i] == '*' || s[i] == '=' || s[i] == ' ' || s[i] == '\t'))
 		i++;
-	if (n - i > 64 || i == n || !scan_cut_first[scan_lower((unsigned char)s[i])])
+	if (n - i > 64 || i == n)
 		return 0;
-	for (size_t k = 0; scan_cut_lines[k]; k++) {
+	m = scan_cut_first[(unsigned char)s[i]] & ((1u << SCAN_CUT_HDR) - 1);
+	for (size_t k = 0; m != 0; k++, m >>= 1) {
 		size_t w;
 
-		if (!scan_starts(s + i, n - i, scan_cut_lines[k]))
+		if (!(m & 1) || !scan_starts(s + i, n - i, scan_cut_lines[k]))
 			continue;
 		/* the whole line, or the line up to a colon, dash or full stop */
 		w = strlen(scan_cut_lines[k]);
@@ -901,6 +921,7 @@ static int scan_is_delay(const struct scan_ctx *ctx)
 static void scan_quoted_headers(struct scan_ctx *ctx)
 {
 	static const char *const names[] = {"Message-ID", "From", "Subject"};
+	static const size_t lens[] = {10, 4, 7};
 	char **slots[] = {&ctx->out->orig_message_id, &ctx->out->orig_from,
 	                  &ctx->out->orig_subject};
 	int found[3] = {0, 0, 0};
@@ -914,7 +935,7 @@ static void scan_quoted_headers(struct scan_ctx *ctx)
 			break;
 		seen += n > 0 && memchr(s, ':', n) != NULL;
 		for (size_t k = 0; k < 3; k++) {
-			size_t kl = strlen(names[k]), vn;
+			size_t kl = lens[k], vn;
 			const char *v;
 
 			if (found[k] || n <= kl || !scan_starts(s, n, names[k]) || s[kl] != ':')
@@ -989,7 +1010,11 @@ static int scan_inline_report(struct scan_ctx *ctx)
 
 	for (size_t li = 0; li < ctx->nlines; li++) {
 		const char *s = ctx->text + ctx->lines[li].off;
+		int c = scan_lower((unsigned char)s[0]); /* the LF or NUL after an empty line */
 
+		/* the first bytes of the starts: most lines begin with none of them */
+		if (c != 'r' && c != 'f' && c != 'o' && c != 'a')
+			continue;
 		for (size_t k = 0; starts[k]; k++) {
 			if (!scan_starts(s, ctx->lines[li].len, starts[k]))
 				continue;
@@ -1181,14 +1206,23 @@ static const struct scan_format {
 
 static pthread_once_t scan_sets_once = PTHREAD_ONCE_INIT;
 
+/* Both cases of the byte c start the word of bit. */
+static void scan_cut_mark(char c, uint32_t bit)
+{
+	int lo = scan_lower((unsigned char)c);
+
+	scan_cut_first[lo] |= bit;
+	scan_cut_first[(unsigned)(lo - 'a') < 26u ? lo - 0x20 : lo] |= bit;
+}
+
 static void scan_sets_init(void)
 {
 	text_set_init(&scan_list_start_set, scan_list_starts);
 	text_set_init(&scan_delay_set, scan_delay_words);
 	for (size_t k = 0; scan_cut_headers[k]; k++)
-		scan_cut_first[scan_lower((unsigned char)scan_cut_headers[k][0])] = 1;
+		scan_cut_mark(scan_cut_headers[k][0], (uint32_t)1 << (SCAN_CUT_HDR + k));
 	for (size_t k = 0; scan_cut_lines[k]; k++)
-		scan_cut_first[scan_lower((unsigned char)scan_cut_lines[k][0])] = 1;
+		scan_cut_mark(scan_cut_lines[k][0], (uint32_t)1 << k);
 }
 
 static int scan_setup(struct scan_ctx *ctx, const struct mail *m, struct dsn_report *out)
