@@ -74,8 +74,8 @@ struct scan_ctx {
 	size_t nlines;
 	size_t nexcl;
 	size_t first_line;       /* where recipients start to be collected */
-	struct scan_rcpt *rcpts; /* SCAN_RCPTS_MAX of them; the first nrcpts are set */
-	size_t nrcpts;
+	struct scan_rcpt *rcpts; /* room for rcpt_cap, grown by scan_rcpt_add() */
+	size_t nrcpts, rcpt_cap;
 	int fixed;  /* the recipient set is known: take no more from the text */
 	int *owner; /* per line: index into rcpts, or -1 */
 	/*
@@ -400,7 +400,7 @@ static size_t scan_next_at(const char *s, size_t n, size_t from)
  */
 static int scan_addr_at(const char *s, size_t n, size_t at, size_t *b, size_t *e)
 {
-	size_t i = at, j = at + 1, dot = 0, tld = 0;
+	size_t i = at, j = at + 1, k;
 
 	while (i > 0 && (scan_addr_class[(unsigned char)s[i - 1]] & SCAN_LOCAL) && at - i < 128)
 		i--;
@@ -412,17 +412,10 @@ static int scan_addr_at(const char *s, size_t n, size_t at, size_t *b, size_t *e
 		j--;
 	if (i == at || j == at + 1)
 		return 0;
-	for (size_t k = at + 1; k < j; k++) {
-		if (s[k] == '.') {
-			dot = k;
-			tld = 0;
-		} else if (scan_addr_class[(unsigned char)s[k]] & SCAN_ALPHA) {
-			tld++;
-		} else {
-			tld = 100;
-		}
-	}
-	if (dot == 0 || tld < 2 || tld > 63)
+	/* the last label: letters only, back to a dot of the domain */
+	for (k = j; k > at + 1 && (scan_addr_class[(unsigned char)s[k - 1]] & SCAN_ALPHA); k--)
+		;
+	if (k == at + 1 || s[k - 1] != '.' || j - k < 2 || j - k > 63)
 		return 0;
 	*b = i;
 	*e = j;
@@ -554,6 +547,20 @@ static int scan_rcpt_add(struct scan_ctx *ctx, const char *a)
 
 	if (i >= 0 || ctx->nrcpts >= SCAN_RCPTS_MAX)
 		return i;
+	if (ctx->nrcpts == ctx->rcpt_cap) {
+		/* most bounces name one or two: start small, at most SCAN_RCPTS_MAX */
+		size_t ncap = ctx->rcpt_cap ? ctx->rcpt_cap * 2 : 2;
+		struct scan_rcpt *p;
+
+		if (ncap > SCAN_RCPTS_MAX)
+			ncap = SCAN_RCPTS_MAX;
+		if ((p = realloc(ctx->rcpts, ncap * sizeof(*p))) == NULL) {
+			ctx->oom = 1;
+			return -1;
+		}
+		ctx->rcpts = p;
+		ctx->rcpt_cap = ncap;
+	}
 	scan_addr_copy(ctx->rcpts[ctx->nrcpts].addr, a);
 	ctx->rcpts[ctx->nrcpts].diag = NULL;
 	return (int)ctx->nrcpts++;
@@ -1235,9 +1242,6 @@ static int scan_setup(struct scan_ctx *ctx, const struct mail *m, struct dsn_rep
 	ctx->out = out;
 	if (m == NULL || m->root == NULL)
 		return 0;
-	/* likewise the recipients: only the first nrcpts are read */
-	if ((ctx->rcpts = malloc(SCAN_RCPTS_MAX * sizeof(*ctx->rcpts))) == NULL)
-		return -1;
 	if (scan_text(ctx) < 0)
 		return -1;
 	return 0;

@@ -205,6 +205,42 @@ static void test_ses_status_is_its_first_word_whatever_white_space_surrounds_it(
 	mail_free(m);
 }
 
+/*
+ * An address ends in a label of 2 to 63 letters after a dot of its domain;
+ * dots and hyphens trailing it are punctuation. Each recipient here keeps
+ * its own line's reply, in text order.
+ */
+static void test_an_address_needs_a_last_label_of_letters(void **state)
+{
+	static const char msg[] = "From: MAILER-DAEMON@mx.example.org\n"
+	                          "Subject: Undelivered Mail\n\n"
+	                          "a@nodot: 550 one\n"
+	                          "b@host.c: 550 two\n"
+	                          "c@host.c0m: 550 three\n"
+	                          "d@10.0.0.1: 550 four\n"
+	                          "e@mx.example.jp.: 550 five\n"
+	                          "f@.example.org-: 550 six\n"
+	                          "g@example.museum: 550 seven\n";
+	static const char *const want[][2] = {
+	    {"e@mx.example.jp", "550 five"},
+	    {"f@.example.org", "550 six"},
+	    {"g@example.museum", "550 seven"},
+	};
+	struct dsn_report rep;
+	struct mail *m;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(mail_parse(msg, sizeof(msg) - 1, NULL, &m, err, sizeof(err)), 0);
+	assert_int_equal(scan_parse(m, &rep), 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(rep.rcpts[i].final_recipient, want[i][0]);
+		assert_string_equal(rep.rcpts[i].diagnostic, want[i][1]);
+	}
+	dsn_free(&rep);
+	mail_free(m);
+}
+
 /* A hostile bounce naming thousands of addresses keeps at most the limit. */
 static void test_recipients_are_bounded_on_hostile_input(void **state)
 {
@@ -247,6 +283,7 @@ int main(void)
 	    cmocka_unit_test(test_a_plain_message_is_no_notice),
 	    cmocka_unit_test(
 	        test_a_delivery_status_block_without_diagnostic_is_filled_from_the_text),
+	    cmocka_unit_test(test_an_address_needs_a_last_label_of_letters),
 	    cmocka_unit_test(test_recipients_are_bounded_on_hostile_input),
 	};
 
