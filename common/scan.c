@@ -422,18 +422,30 @@ static int scan_addr_at(const char *s, size_t n, size_t at, size_t *b, size_t *e
 	return 1;
 }
 
+/* A word with its length, for tables compared by length or last byte first. */
+/* clang-format off */
+#define SCAN_WORD(w) {(w), sizeof(w) - 1}
+/* clang-format on */
+
 /*
  * Words after which an address is not a recipient: the sender's, or the
  * bounce's own help address ("please contact <postmaster@...>").
  */
-static const char *const scan_sender_words[] = {
-    "mail from:",  "from:",   "from",          "from=",  "sender:", "reply-to:",    "return-path:",
-    "message-id:", "mailto:", "envelope-from", "sender", "contact", "send mail to", NULL,
+static const struct {
+	const char *word;
+	size_t len;
+} scan_sender_words[] = {
+    SCAN_WORD("mail from:"),    SCAN_WORD("from:"),       SCAN_WORD("from"),
+    SCAN_WORD("from="),         SCAN_WORD("sender:"),     SCAN_WORD("reply-to:"),
+    SCAN_WORD("return-path:"),  SCAN_WORD("message-id:"), SCAN_WORD("mailto:"),
+    SCAN_WORD("envelope-from"), SCAN_WORD("sender"),      SCAN_WORD("contact"),
+    SCAN_WORD("send mail to"),
 };
 
 static int scan_is_sender_context(const char *line, size_t b)
 {
 	size_t e = b, s;
+	int last;
 
 	while (e > 0 && (line[e - 1] == '<' || line[e - 1] == ' ' || line[e - 1] == '"' ||
 	                 line[e - 1] == '\t' || line[e - 1] == '('))
@@ -441,13 +453,14 @@ static int scan_is_sender_context(const char *line, size_t b)
 	s = e > 16 ? e - 16 : 0;
 	if (e == 0)
 		return 0;
-	for (size_t k = 0; scan_sender_words[k]; k++) {
-		size_t w = strlen(scan_sender_words[k]);
+	last = scan_lower((unsigned char)line[e - 1]);
+	for (size_t k = 0; k < sizeof(scan_sender_words) / sizeof(scan_sender_words[0]); k++) {
+		size_t w = scan_sender_words[k].len;
 
 		/* the word ends where the address starts: its last byte first */
-		if (scan_lower((unsigned char)line[e - 1]) != scan_sender_words[k][w - 1])
+		if (last != scan_sender_words[k].word[w - 1])
 			continue;
-		if (e - s >= w && strncasecmp(line + e - w, scan_sender_words[k], w) == 0 &&
+		if (e - s >= w && strncasecmp(line + e - w, scan_sender_words[k].word, w) == 0 &&
 		    (e - w == 0 || !isalnum((unsigned char)line[e - w - 1])))
 			return 1;
 	}
@@ -815,34 +828,45 @@ static long scan_reply_start(const char *s, size_t n)
  */
 static size_t scan_paragraph_end(const char *s, size_t n, size_t from)
 {
-	for (size_t i = from; i < n; i++) {
-		size_t j = i + 1;
+	const char *nl;
 
-		if (s[i] != '\n')
-			continue;
-		while (j < n && s[j] != '\n' && (isspace((unsigned char)s[j]) || s[j] == '>'))
+	for (size_t i = from; i < n && (nl = memchr(s + i, '\n', n - i)) != NULL;) {
+		size_t j;
+
+		i = (size_t)(nl - s);
+		for (j = i + 1;
+		     j < n && s[j] != '\n' && (isspace((unsigned char)s[j]) || s[j] == '>');)
 			j++;
 		if (j >= n || s[j] == '\n')
 			return i;
 		if (j + 3 <= n && strchr("-=*", s[j]) && s[j + 1] == s[j] && s[j + 2] == s[j])
 			return i;
+		i++;
 	}
 	return n;
 }
 
-/* Letters in s other than those of the address a: is there a message? */
+/*
+ * Letters in s other than those of the address a: is there a message?
+ * Eight settle it, so the search for a looks only as far as an occurrence
+ * that would stand before the eighth letter from where it starts.
+ */
 static int scan_says_more(const char *s, size_t n, const char *a)
 {
 	size_t letters = 0, alen = strlen(a), i = 0;
 
 	while (i < n) {
-		long k = text_find_ci(s + i, n - i, a);
-		size_t end = k < 0 ? n : i + (size_t)k;
+		size_t e = i, left = 8 - letters, win;
+		long k;
 
-		for (; i < end; i++)
+		for (; e < n && left > 0; e++)
+			left -= isalpha((unsigned char)s[e]) != 0;
+		/* an occurrence of a that starts before e ends before e - 1 + alen */
+		win = n - i < e - i + alen - 1 ? n - i : e - i + alen - 1;
+		if ((k = text_find_ci(s + i, win, a)) < 0)
+			return left == 0;
+		for (size_t end = i + (size_t)k; i < end; i++)
 			letters += isalpha((unsigned char)s[i]) != 0;
-		if (k < 0)
-			break;
 		i += alen; /* the address itself says nothing */
 	}
 	return letters >= 8;
